@@ -1,0 +1,48 @@
+# fmkit: train a CNN on Fashion-MNIST in Go, export it to ONNX, serve it with onnxruntime.
+#
+#   make demo    the main job, end to end (does its own set-up)
+#   make test    every test, as CI runs them (does its own set-up)
+#
+# Other targets: setup, build, test-long (full-length training checks), bench, fuzz (long local fuzzing),
+# generate, check-generated, lint.
+
+SHELL := /bin/bash
+GO ?= go
+BIN := bin
+ORT_LIB := $(CURDIR)/.cache/onnxruntime/1.24.1/libonnxruntime.so.1
+export ONNXRUNTIME_SHARED_LIBRARY_PATH ?= $(ORT_LIB)
+FUZZTIME ?= 20s
+
+.PHONY: all setup build test test-unit test-long lint demo bench fuzz fuzz-short generate check-generated clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: setup lint
+	CGO_ENABLED=0 $(GO) build ./...
+	$(GO) test -short -timeout 20m ./...
+
+# The long checks: full-length training runs that assert the book's accuracy figures.
+test-long: setup
+	$(GO) test -run 'Long' -timeout 4h -v ./...
+
+demo: build
+	@bash scripts/demo.sh
+
+bench: build
+	@bash scripts/bench.sh
+
+generate:
+	$(GO) generate ./...
+
+clean:
+	rm -rf $(BIN) out
