@@ -1,0 +1,128 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// ErrNoCgo is returned by every onnxruntime entry point in a binary built with CGO_ENABLED=0.
+var ErrNoCgo = errors.New("onnxruntime support needs cgo: this binary was built with CGO_ENABLED=0; use --engine native")
+
+// ORTOptions configures NewORT and OpenORT. The zero value runs on the CPU with onnxruntime's
+// default thread count, the library found by discovery, and warnings to os.Stderr.
+type ORTOptions struct {
+	// LibraryPath, when set, is the only onnxruntime library tried (see LibraryCandidates).
+	LibraryPath string
+	// Provider selects the execution provider (zero value: cpu).
+	Provider Provider
+	// IntraOpThreads is the number of threads one Predict call uses; 0 leaves onnxruntime's
+	// default (one per physical core). Negative values are an error.
+	IntraOpThreads int
+	// Warn receives ProviderAuto's single fallback line; nil means os.Stderr. Use io.Discard
+	// to silence it (Info().Fallback still tells).
+	Warn io.Writer
+	// ModelName names an in-memory model in errors (NewORT); OpenORT uses the path.
+	// Empty means "in-memory model".
+	ModelName string
+}
+
+func (o ORTOptions) warn() io.Writer {
+	if o.Warn == nil {
+		return os.Stderr
+	}
+	return o.Warn
+}
+
+// ModelError reports a model that cannot be served: unreadable, or whose inputs or outputs do
+// not fit this package's contract (one float tensor [N,1,28,28] in, float [N,10] out).
+type ModelError struct {
+	// Model is the file path, or ORTOptions.ModelName for an in-memory model.
+	Model string
+	// Tensor names the input or output at fault, e.g. `input "input"`; empty for the whole model.
+	Tensor string
+	// Msg says what is wrong.
+	Msg string
+	// Err is the underlying error, if any (e.g. onnxruntime's parse error).
+	Err error
+}
+
+// Error implements error.
+func (e *ModelError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "runtime: model %s: ", e.Model)
+	if e.Tensor != "" {
+		b.WriteString(e.Tensor + ": ")
+	}
+	b.WriteString(e.Msg)
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *ModelError) Unwrap() error { return e.Err }
+
+// tensorDesc is the part of a model input or output the validation needs; it keeps the
+// validation free of cgo so that it is tested in every build.
+type tensorDesc struct {
+	Name     string
+	IsTensor bool   // an ONNX tensor (not a sequence, map, ...)
+	IsFloat  bool   // element type float32
+	Type     string // type as onnxruntime names it, for messages
+	Shape    []int64
+}
+
+// modelIO is the validated choice of input and output.
+type modelIO struct {
+	in, out tensorDesc
+	batch   int64 // the model's fixed batch size, or -1 when the batch dimension is dynamic
+}
+
+// chooseIO validates a model's inputs and outputs against the contract and picks the output:
+// exactly one input, a float tensor [N,1,28,28] with N dynamic (-1) or fixed; among the outputs,
+// the one named "probabilities" if any, else the first, a float tensor [N,10] whose N is dynamic
+// or equals the input's.
+func chooseIO(model string, ins, outs []tensorDesc) (modelIO, error) {
+	fail := func(tensor, format string, args ...any) (modelIO, error) {
+		return modelIO{}, &ModelError{Model: model, Tensor: tensor, Msg: fmt.Sprintf(format, args...)}
+	}
+	if len(ins) != 1 {
+		names := make([]string, len(ins))
+		for i, t := range ins {
+			names[i] = fmt.Sprintf("%q %v", t.Name, t.Shape)
+		}
+		return fail("", "has %d inputs (%s), want exactly one float tensor [N 1 %d %d]", len(ins), strings.Join(names, ", "), Height, Width)
+	}
+	in := ins[0]
+	inTag := fmt.Sprintf("input %q", in.Name)
+	if !in.IsTensor || !in.IsFloat {
+		return fail(inTag, "is %s, want a float (float32) tensor", in.Type)
+	}
+	s := in.Shape
+	if len(s) != 4 || s[1] != Channels || s[2] != Height || s[3] != Width || s[0] == 0 || s[0] < -1 {
+		return fail(inTag, "has shape %v, want [N %d %d %d] (N dynamic or fixed)", s, Channels, Height, Width)
+	}
+	if len(outs) == 0 {
+		return fail("", "has no outputs")
+	}
+	out := outs[0]
+	for _, o := range outs {
+		if o.Name == "probabilities" {
+			out = o
+			break
+		}
+	}
+	outTag := fmt.Sprintf("output %q", out.Name)
+	if !out.IsTensor || !out.IsFloat {
+		return fail(outTag, "is %s, want a float (float32) tensor", out.Type)
+	}
+	o := out.Shape
+	if len(o) != 2 || o[1] != NumClasses || (o[0] != -1 && o[0] != s[0]) {
+		return fail(outTag, "has shape %v, want [N %d] with N dynamic or the input's N (%d)", o, NumClasses, s[0])
+	}
+	return modelIO{in: in, out: out, batch: s[0]}, nil
+}
