@@ -8,21 +8,52 @@
 // where op(X) is X or its transpose, op(A) is m x k, op(B) is k x n and C is
 // m x n. lda, ldb and ldc are the row strides of A, B and C as stored.
 //
-// Invariants: inputs A and B are never modified; the result for a given
-// (m, n, k, inputs) is the same whatever the number of threads, because work
-// is never split along k between threads.
+// # Implementation
+//
+// The product is blocked in the manner of GotoBLAS and BLIS: k is cut into
+// blocks of kc, A into blocks of mc rows (kept in L2), B into panels of
+// kc x nr (kept in L1), and a micro-kernel computes one mr x nr tile of C
+// in registers. Transposes are handled while packing; panels that are
+// already laid out as the kernel reads them (A transposed, a plain A when
+// there are few B panels, B not transposed when there are few A panels) are
+// read in place, so small and skinny products do little or no packing.
+// Ragged edges are packed with zero padding and written with masks.
+//
+// Kernels, chosen once at start-up from the CPU's features
+// (golang.org/x/sys/cpu, which also checks that the OS saves the registers):
+//
+//   - avx512: 8x32 tile in ZMM registers (AVX-512F), with a 16x16 variant
+//     for narrow C (n <= 16);
+//   - avx2: 6x16 tile in YMM registers (AVX2 and FMA);
+//   - go: a 4x4 register-blocked tile in portable Go, the only kernel on
+//     other architectures or with the purego build tag.
+//
+// # Invariants
+//
+// Inputs A and B are never modified, and nothing outside the m x n block of
+// C is written (nor, with beta == 0, read). Every element of C is a
+// sequential sum over k in a fixed order (one float32 FMA per step in the
+// assembly kernels, restarted at each kc block), so the same inputs give the
+// same bits on every call. The assembly kernels share kc and therefore agree
+// to the bit with each other; work is split between threads only along m or
+// n, never along k, so SgemmParallel gives the same bits as Sgemm whatever
+// the number of threads.
 package gemm
 
 import (
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
+	"fmt"
+	"strings"
 )
 
-var impl gonum.Implementation
-
-// Sgemm computes C = alpha*op(A)*op(B) + beta*C on row-major matrices.
-// When beta is zero, C need not be initialised (NaNs in C are ignored).
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C on row-major matrices, on
+// the calling goroutine. When beta is zero, C need not be initialised (NaNs
+// in C are ignored). When alpha is zero or k is zero, A and B are not read.
+//
+// Sgemm panics (a programmer error) when a dimension is negative, a leading
+// dimension is shorter than its row, or a slice is too short for the
+// matrix it holds. In steady state it does not allocate.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -30,14 +61,42 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	tA, tB := blas.NoTrans, blas.NoTrans
+	p := makePlan(active, transA, transB, m, n, k)
+	w := workspaces.Get().(*workspace)
+	p.run(w, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	workspaces.Put(w)
+}
+
+// checkArgs panics unless the arguments describe valid matrices. The
+// assembly kernels do no bounds checking, so this is what keeps them inside
+// the slices.
+func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	rowsA, colsA := m, k
 	if transA {
-		tA = blas.Trans
+		rowsA, colsA = k, m
 	}
+	rowsB, colsB := k, n
 	if transB {
-		tB = blas.Trans
+		rowsB, colsB = n, k
 	}
-	impl.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	checkMatrix("A", rowsA, colsA, a, lda)
+	checkMatrix("B", rowsB, colsB, b, ldb)
+	checkMatrix("C", m, n, c, ldc)
+}
+
+func checkMatrix(name string, rows, cols int, s []float32, ld int) {
+	if ld < max(1, cols) {
+		panic(fmt.Sprintf("gemm: ld%s = %d < max(1, %d columns)", strings.ToLower(name), ld, cols))
+	}
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if need := (rows-1)*ld + cols; len(s) < need {
+		panic(fmt.Sprintf("gemm: %s is %dx%d with ld%s = %d and needs %d elements, has %d", name, rows, cols, strings.ToLower(name), ld, need, len(s)))
+	}
 }
 
 func scaleC(m, n int, beta float32, c []float32, ldc int) {
