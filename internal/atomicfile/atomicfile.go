@@ -1,0 +1,119 @@
+// Package atomicfile writes files so that a reader sees either the old
+// content or the complete new content, never a half-written file.
+//
+// The new content goes to a temporary file in the target's directory (so
+// that the final rename stays within one file system and is atomic), is
+// flushed and fsynced, renamed over the target, and then the directory is
+// fsynced so that the rename itself survives a crash. If anything fails,
+// including a panic in the caller's write function, the temporary file is
+// removed and the target is left untouched.
+package atomicfile
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// bufSize is the size of the write buffer placed in front of the temporary
+// file, large enough that tensor dumps go out in few system calls.
+const bufSize = 256 << 10
+
+// Error records a failed atomic write: the target path, the step that
+// failed, and the underlying error.
+type Error struct {
+	Path string // the target file
+	Op   string // the step: "create temporary file", "write", "sync", "rename", ...
+	Err  error  // the underlying error
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	return fmt.Sprintf("atomicfile: writing %s: %s: %v", e.Path, e.Op, e.Err)
+}
+
+// Unwrap returns the underlying error, so errors.Is(err, fs.ErrNotExist)
+// and errors.Is(err, fs.ErrPermission) work.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Write atomically replaces the file at path with what fn writes to w.
+//
+// w is buffered; fn must not retain it. The file gets exactly the permission
+// bits perm (the umask is not applied, so the mode does not depend on the
+// caller's environment). If fn returns an error, that error is returned
+// (wrapped in *Error) and path is untouched; if fn panics, the temporary
+// file is removed and the panic continues.
+func Write(path string, perm os.FileMode, fn func(w io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if base == "" {
+		return &Error{Path: path, Op: "check path", Err: fmt.Errorf("path names a directory")}
+	}
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return &Error{Path: path, Op: "create temporary file", Err: err}
+	}
+	tmp := f.Name()
+	done := false
+	defer func() {
+		// Runs on error returns and on panics alike.
+		if !done {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+
+	bw := bufio.NewWriterSize(f, bufSize)
+	if err := fn(bw); err != nil {
+		return &Error{Path: path, Op: "write", Err: err}
+	}
+	if err := bw.Flush(); err != nil {
+		return &Error{Path: path, Op: "write", Err: err}
+	}
+	if err := f.Chmod(perm); err != nil {
+		return &Error{Path: path, Op: "chmod", Err: err}
+	}
+	if err := f.Sync(); err != nil {
+		return &Error{Path: path, Op: "sync", Err: err}
+	}
+	if err := f.Close(); err != nil {
+		return &Error{Path: path, Op: "close", Err: err}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return &Error{Path: path, Op: "rename", Err: err}
+	}
+	done = true
+	if err := syncDir(dir); err != nil {
+		// The new content is in place; only its durability across a crash
+		// is in doubt. Report it all the same.
+		return &Error{Path: path, Op: "sync directory", Err: err}
+	}
+	return nil
+}
+
+// WriteFile atomically replaces the file at path with data, like
+// os.WriteFile but never leaving a partial file behind.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return Write(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// syncDir fsyncs a directory so that a rename within it is durable. File
+// systems that cannot sync a directory (EINVAL) are not an error.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !isSyncUnsupported(err) {
+		return err
+	}
+	return nil
+}

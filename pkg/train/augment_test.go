@@ -1,0 +1,657 @@
+package train
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// augTestImage returns a c x h x w image whose values are all distinct
+// (ch*10000 + row*100 + col), so that every output pixel tells which input
+// pixel it came from.
+func augTestImage(c, h, w int) []float32 {
+	img := make([]float32, c*h*w)
+	for ch := range c {
+		for r := range h {
+			for col := range w {
+				img[(ch*h+r)*w+col] = float32(ch*10000 + r*100 + col)
+			}
+		}
+	}
+	return img
+}
+
+func TestAugmentZeroIsIdentity(t *testing.T) {
+	const n, c, h, w = 3, 2, 5, 7
+	src := augTestImage(n*c, h, w)
+	dst := make([]float32, len(src))
+	rng := NewRNG(1)
+	before := rng.State()
+	var a Augment
+	if a.Enabled() {
+		t.Fatal("zero Augment reports Enabled")
+	}
+	a.Apply(dst, src, n, c, h, w, rng)
+	if !slices.Equal(dst, src) {
+		t.Error("zero Augment changed the data")
+	}
+	if rng.State() != before {
+		t.Error("zero Augment drew random numbers")
+	}
+	// Ranges of 0 and flips switched off are the identity too.
+	(Augment{RotationRange: 0, WidthShift: 0}).Apply(dst, src, n, c, h, w, nil)
+	if !slices.Equal(dst, src) {
+		t.Error("disabled Augment changed the data")
+	}
+}
+
+func TestAugmentFlipsAreExactMirrors(t *testing.T) {
+	for _, size := range [][2]int{{4, 6}, {5, 7}, {28, 28}} {
+		h, w := size[0], size[1]
+		src := augTestImage(2, h, w)
+		dst := make([]float32, len(src))
+		augParams{flipH: true}.apply(dst, src, 2, h, w)
+		for ch := range 2 {
+			for r := range h {
+				for col := range w {
+					if got, want := dst[(ch*h+r)*w+col], src[(ch*h+r)*w+w-1-col]; got != want {
+						t.Fatalf("%dx%d hflip (%d,%d,%d) = %v, want %v", h, w, ch, r, col, got, want)
+					}
+				}
+			}
+		}
+		augParams{flipV: true}.apply(dst, src, 2, h, w)
+		for ch := range 2 {
+			for r := range h {
+				for col := range w {
+					if got, want := dst[(ch*h+r)*w+col], src[(ch*h+h-1-r)*w+col]; got != want {
+						t.Fatalf("%dx%d vflip (%d,%d,%d) = %v, want %v", h, w, ch, r, col, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestAugmentShiftsLiteral(t *testing.T) {
+	// Hand-computed: output (r, c) takes input (r+tx, c+ty), clamped to the
+	// edge (fill_mode "nearest"); fractional shifts interpolate linearly.
+	src3x4 := []float32{
+		1, 2, 3, 4,
+		5, 6, 7, 8,
+		9, 10, 11, 12,
+	}
+	tests := []struct {
+		name string
+		p    augParams
+		h, w int
+		src  []float32
+		want []float32
+	}{
+		{"rows +1 cols -2", augParams{tx: 1, ty: -2}, 3, 4, src3x4, []float32{
+			5, 5, 5, 6,
+			9, 9, 9, 10,
+			9, 9, 9, 10,
+		}},
+		{"rows -1 cols +3", augParams{tx: -1, ty: 3}, 3, 4, src3x4, []float32{
+			4, 4, 4, 4,
+			4, 4, 4, 4,
+			8, 8, 8, 8,
+		}},
+		{"far outside clamps", augParams{tx: 100, ty: -100}, 3, 4, src3x4, []float32{
+			9, 9, 9, 9,
+			9, 9, 9, 9,
+			9, 9, 9, 9,
+		}},
+		{"half-pixel row shift", augParams{tx: 0.5}, 3, 2, []float32{
+			0, 100,
+			10, 110,
+			20, 120,
+		}, []float32{
+			5, 105,
+			15, 115,
+			20, 120,
+		}},
+		{"shift then hflip", augParams{ty: 1, flipH: true}, 3, 4, src3x4, []float32{
+			4, 4, 3, 2,
+			8, 8, 7, 6,
+			12, 12, 11, 10,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dst := make([]float32, len(tt.src))
+			tt.p.apply(dst, tt.src, 1, tt.h, tt.w)
+			if !slices.Equal(dst, tt.want) {
+				t.Errorf("got  %v\nwant %v", dst, tt.want)
+			}
+		})
+	}
+}
+
+// shiftOf finds the whole-pixel shift k (along rows if rows, else columns)
+// for which out is exactly src shifted by k with edge clamping, or reports
+// false.
+func shiftOf(out, src []float32, h, w int, rows bool) (int, bool) {
+	limit := w
+	if rows {
+		limit = h
+	}
+	for k := -limit + 1; k < limit; k++ {
+		p := augParams{ty: float64(k)}
+		if rows {
+			p = augParams{tx: float64(k)}
+		}
+		ref := make([]float32, len(src))
+		p.apply(ref, src, 1, h, w)
+		if slices.Equal(ref, out) {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+func TestAugmentIntegerShiftDistribution(t *testing.T) {
+	// Keras' height_shift_range=3 draws np.random.choice(3) * np.random.choice([-1, 1]):
+	// shifts -2..2, with P(0) = 1/3 and P(k) = 1/6 for k != 0.
+	const n, h, w = 6000, 8, 5
+	for _, rows := range []bool{true, false} {
+		a := Augment{HeightShift: 3}
+		if !rows {
+			a = Augment{WidthShift: 3}
+		}
+		one := augTestImage(1, h, w)
+		src := make([]float32, 0, n*h*w)
+		for range n {
+			src = append(src, one...)
+		}
+		dst := make([]float32, len(src))
+		a.Apply(dst, src, n, 1, h, w, NewRNG(42))
+		counts := map[int]int{}
+		for i := range n {
+			k, ok := shiftOf(dst[i*h*w:(i+1)*h*w], one, h, w, rows)
+			if !ok {
+				t.Fatalf("%v: sample %d is not a whole-pixel shift along the expected axis", a, i)
+			}
+			counts[k]++
+		}
+		keys := make([]int, 0, len(counts))
+		for k := range counts {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		if !slices.Equal(keys, []int{-2, -1, 0, 1, 2}) {
+			t.Fatalf("%v: drawn shifts %v, want exactly -2..2", a, keys)
+		}
+		for k, c := range counts {
+			p := 1.0 / 6
+			if k == 0 {
+				p = 1.0 / 3
+			}
+			sd := math.Sqrt(n * p * (1 - p))
+			if math.Abs(float64(c)-n*p) > 5*sd {
+				t.Errorf("%v: shift %d drawn %d times of %d, want about %.0f (5 sd = %.0f)", a, k, c, n, n*p, 5*sd)
+			}
+		}
+	}
+}
+
+func TestAugmentDrawShiftRanges(t *testing.T) {
+	tests := []struct {
+		r        float64
+		size     int
+		lo, hi   float64 // shifts lie in [lo, hi]
+		integral bool
+	}{
+		{3, 28, -2, 2, true},
+		{1, 28, 0, 0, true},
+		{0.1, 28, -2.8, 2.8, false},
+		{0.5, 10, -5, 5, false},
+		{2.5, 28, -2.5, 2.5, false},
+	}
+	for _, tt := range tests {
+		rng := NewRNG(7)
+		sawFraction := false
+		for range 2000 {
+			v := augDrawShift(tt.r, tt.size, rng)
+			if v < tt.lo || v > tt.hi {
+				t.Fatalf("range %v size %d: drew %v outside [%v, %v]", tt.r, tt.size, v, tt.lo, tt.hi)
+			}
+			if v != math.Trunc(v) {
+				sawFraction = true
+			}
+		}
+		if sawFraction == tt.integral {
+			t.Errorf("range %v: fractional shifts drawn = %v, want %v", tt.r, sawFraction, !tt.integral)
+		}
+	}
+	rng := NewRNG(7)
+	before := rng.State()
+	if v := augDrawShift(0, 28, rng); v != 0 || rng.State() != before {
+		t.Errorf("range 0 drew %v or consumed randomness", v)
+	}
+}
+
+func TestAugmentRotateRightAngles(t *testing.T) {
+	// Keras' rotation matrix [[cos, -sin], [sin, cos]] on (row, col) about
+	// the centre: +90 degrees samples input (n-1-col, row), i.e. a transpose
+	// followed by a horizontal flip. cos(pi/2) is 6e-17, not 0, so the
+	// sampling positions are off by ~1e-15 pixel and a neighbour leaks in
+	// with that weight: invisible in float32 except beside zero, hence the
+	// absolute tolerance of 1e-9 (values here are at most ~3000).
+	for _, n := range []int{5, 6, 28} {
+		src := augTestImage(1, n, n)
+		dst := make([]float32, len(src))
+		tests := []struct {
+			theta float64
+			from  func(r, c int) (int, int)
+		}{
+			{90, func(r, c int) (int, int) { return n - 1 - c, r }},
+			{-90, func(r, c int) (int, int) { return c, n - 1 - r }},
+			{180, func(r, c int) (int, int) { return n - 1 - r, n - 1 - c }},
+		}
+		for _, tt := range tests {
+			augParams{theta: tt.theta}.apply(dst, src, 1, n, n)
+			for r := range n {
+				for c := range n {
+					sr, sc := tt.from(r, c)
+					if got, want := dst[r*n+c], src[sr*n+sc]; math.Abs(float64(got-want)) > 1e-9 {
+						t.Fatalf("n=%d theta=%v: (%d,%d) = %v, want input (%d,%d) = %v", n, tt.theta, r, c, got, sr, sc, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestAugmentFlipsFollowAffine(t *testing.T) {
+	// Keras applies the affine map first and the flips after it.
+	const h, w = 7, 9
+	src := augTestImage(1, h, w)
+	for _, p := range []augParams{
+		{theta: 23, tx: 1.25, ty: -0.5, flipH: true},
+		{theta: -41, tx: -2, ty: 3, flipV: true},
+		{theta: 90, flipH: true, flipV: true},
+	} {
+		got := make([]float32, len(src))
+		p.apply(got, src, 1, h, w)
+		mid := make([]float32, len(src))
+		augParams{theta: p.theta, tx: p.tx, ty: p.ty}.apply(mid, src, 1, h, w)
+		want := make([]float32, len(src))
+		augParams{flipH: p.flipH, flipV: p.flipV}.apply(want, mid, 1, h, w)
+		if !slices.Equal(got, want) {
+			t.Errorf("%+v differs from affine-then-flip", p)
+		}
+	}
+}
+
+// augGolden is testdata/augment_golden.json, written by
+// testdata/gen/augment_golden.py.
+type augGolden struct {
+	Cases []struct {
+		Name    string
+		C, H, W int
+		Theta   float64
+		Tx, Ty  float64
+		FlipH   bool `json:"flip_h"`
+		FlipV   bool `json:"flip_v"`
+		Input   []float32
+		Output  []float32
+	}
+}
+
+// ulpDiff returns the distance between a and b in float32 units in the last
+// place (both finite).
+func ulpDiff(a, b float32) int64 {
+	ord := func(f float32) int64 {
+		i := int64(int32(math.Float32bits(f)))
+		if i < 0 {
+			i = math.MinInt32 - i
+		}
+		return i
+	}
+	d := ord(a) - ord(b)
+	if d < 0 {
+		d = -d
+	}
+	return d
+}
+
+func TestAugmentMatchesReference(t *testing.T) {
+	// Reference: Keras' matrix sampled by PyTorch's grid_sample (bilinear,
+	// border padding) in float64, rounded to float32. Our arithmetic differs
+	// from the reference's only in float64 rounding (~1e-16 of the values),
+	// which can move a float32 result by at most one ulp, or, for results
+	// that should be 0 but pick up a 1e-16 residue from a neighbour, by
+	// ~1e-16 absolute; the check allows either.
+	raw, err := os.ReadFile(filepath.Join("testdata", "augment_golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g augGolden
+	if err := json.Unmarshal(raw, &g); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Cases) == 0 {
+		t.Fatal("no cases in augment_golden.json")
+	}
+	for _, tc := range g.Cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			size := tc.C * tc.H * tc.W
+			if len(tc.Input) != size || len(tc.Output) != size {
+				t.Fatalf("golden case has %d/%d values, want %d", len(tc.Input), len(tc.Output), size)
+			}
+			dst := make([]float32, size)
+			augParams{theta: tc.Theta, tx: tc.Tx, ty: tc.Ty, flipH: tc.FlipH, flipV: tc.FlipV}.apply(dst, tc.Input, tc.C, tc.H, tc.W)
+			exact := 0
+			for i := range dst {
+				d := ulpDiff(dst[i], tc.Output[i])
+				if d > 1 && math.Abs(float64(dst[i]-tc.Output[i])) > 1e-12 {
+					t.Fatalf("value %d = %v, reference %v (%d ulp apart)", i, dst[i], tc.Output[i], d)
+				}
+				if d == 0 {
+					exact++
+				}
+			}
+			if exact < size*95/100 {
+				t.Errorf("only %d of %d values bit-identical to the reference", exact, size)
+			}
+		})
+	}
+}
+
+func TestAugmentGoldenCurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Python with PyTorch; skipped with -short")
+	}
+	const python = "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import numpy, torch").Run(); err != nil {
+		t.Skipf("%s with numpy and torch unavailable: %v", python, err)
+	}
+	out := filepath.Join(t.TempDir(), "augment_golden.json")
+	if msg, err := exec.Command(python, filepath.Join("testdata", "gen", "augment_golden.py"), out).CombinedOutput(); err != nil {
+		t.Fatalf("generator failed: %v\n%s", err, msg)
+	}
+	fresh, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := os.ReadFile(filepath.Join("testdata", "augment_golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fresh, stored) {
+		t.Error("testdata/augment_golden.json is stale: run /usr/bin/python3 pkg/train/testdata/gen/augment_golden.py")
+	}
+}
+
+func TestAugmentReproducibleAndIndependent(t *testing.T) {
+	const n, c, h, w = 8, 2, 10, 10
+	a := Augment{HorizontalFlip: true, VerticalFlip: true, RotationRange: 15, WidthShift: 0.1, HeightShift: 3}
+	one := augTestImage(c, h, w)
+	src := make([]float32, 0, n*c*h*w)
+	for range n {
+		src = append(src, one...)
+	}
+	run := func(seed uint64) []float32 {
+		dst := make([]float32, len(src))
+		a.Apply(dst, src, n, c, h, w, NewRNG(seed))
+		return dst
+	}
+	first, again, other := run(3), run(3), run(4)
+	if !slices.Equal(first, again) {
+		t.Error("same seed gave different outputs")
+	}
+	if slices.Equal(first, other) {
+		t.Error("different seeds gave equal outputs")
+	}
+	// One call over n samples equals n calls over one sample each, drawing
+	// from the same stream: each sample gets its own transform.
+	rng := NewRNG(3)
+	stride := c * h * w
+	for i := range n {
+		dst := make([]float32, stride)
+		a.Apply(dst, src[i*stride:(i+1)*stride], 1, c, h, w, rng)
+		if !slices.Equal(dst, first[i*stride:(i+1)*stride]) {
+			t.Fatalf("sample %d differs between batch and single calls", i)
+		}
+	}
+	distinct := map[string]bool{}
+	for i := range n {
+		distinct[string(float32Bytes(first[i*stride:(i+1)*stride]))] = true
+	}
+	if len(distinct) < n/2 {
+		t.Errorf("only %d distinct transforms among %d samples", len(distinct), n)
+	}
+}
+
+// float32Bytes returns the bit patterns of v as bytes, for use as a map key.
+func float32Bytes(v []float32) []byte {
+	b := make([]byte, 0, 4*len(v))
+	for _, f := range v {
+		u := math.Float32bits(f)
+		b = append(b, byte(u), byte(u>>8), byte(u>>16), byte(u>>24))
+	}
+	return b
+}
+
+func TestAugmentChannelsShareTransform(t *testing.T) {
+	const n, h, w = 50, 9, 9
+	a := Augment{HorizontalFlip: true, RotationRange: 30, WidthShift: 0.2, HeightShift: 1.5}
+	one := augTestImage(1, h, w)
+	src := make([]float32, 0, n*3*h*w)
+	for range n * 3 {
+		src = append(src, one...) // three identical channels per sample
+	}
+	dst := make([]float32, len(src))
+	a.Apply(dst, src, n, 3, h, w, NewRNG(11))
+	for i := range n {
+		s := dst[i*3*h*w:]
+		for ch := 1; ch < 3; ch++ {
+			if !slices.Equal(s[:h*w], s[ch*h*w:(ch+1)*h*w]) {
+				t.Fatalf("sample %d: channel %d transformed differently from channel 0", i, ch)
+			}
+		}
+	}
+}
+
+func TestAugmentHorizontalFlipProbability(t *testing.T) {
+	const n, h, w = 4000, 3, 4
+	one := augTestImage(1, h, w)
+	mirror := make([]float32, len(one))
+	augParams{flipH: true}.apply(mirror, one, 1, h, w)
+	src := make([]float32, 0, n*h*w)
+	for range n {
+		src = append(src, one...)
+	}
+	dst := make([]float32, len(src))
+	Augment{HorizontalFlip: true}.Apply(dst, src, n, 1, h, w, NewRNG(5))
+	flipped := 0
+	for i := range n {
+		s := dst[i*h*w : (i+1)*h*w]
+		switch {
+		case slices.Equal(s, mirror):
+			flipped++
+		case slices.Equal(s, one):
+		default:
+			t.Fatalf("sample %d is neither the image nor its mirror", i)
+		}
+	}
+	if sd := math.Sqrt(n * 0.25); math.Abs(float64(flipped)-n/2) > 5*sd {
+		t.Errorf("flipped %d of %d, want about %d", flipped, n, n/2)
+	}
+}
+
+func TestAugmentApplyMisusePanics(t *testing.T) {
+	src := make([]float32, 2*1*4*4)
+	a := Augment{HorizontalFlip: true}
+	tests := []struct {
+		name string
+		fn   func()
+	}{
+		{"short dst", func() { a.Apply(make([]float32, 5), src, 2, 1, 4, 4, NewRNG(1)) }},
+		{"short src", func() { a.Apply(make([]float32, 64), src[:10], 2, 1, 4, 4, NewRNG(1)) }},
+		{"same buffer", func() { a.Apply(src, src, 2, 1, 4, 4, NewRNG(1)) }},
+		{"nil rng", func() { a.Apply(make([]float32, 32), src, 2, 1, 4, 4, nil) }},
+		{"invalid range", func() { Augment{RotationRange: -1}.Apply(make([]float32, 32), src, 2, 1, 4, 4, NewRNG(1)) }},
+		{"negative shape", func() { a.Apply(src, src, -1, 1, 4, 4, NewRNG(1)) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic")
+				}
+			}()
+			tt.fn()
+		})
+	}
+}
+
+func TestParseAugment(t *testing.T) {
+	tests := []struct {
+		spec string
+		want Augment
+		str  string
+	}{
+		{"", Augment{}, "none"},
+		{"none", Augment{}, "none"},
+		{"hflip", Augment{HorizontalFlip: true}, "hflip"},
+		{"hflip,vflip,rotate=10,wshift=0.1,hshift=3", Augment{true, true, 10, 0.1, 3}, "hflip,vflip,rotate=10,wshift=0.1,hshift=3"},
+		{" hshift = 3 , hflip ", Augment{HorizontalFlip: true, HeightShift: 3}, "hflip,hshift=3"},
+		{"rotation_range=12.5,horizontal_flip,height_shift_range=3,width_shift_range=2.5,vertical_flip=false",
+			Augment{HorizontalFlip: true, RotationRange: 12.5, WidthShift: 2.5, HeightShift: 3}, "hflip,rotate=12.5,wshift=2.5,hshift=3"},
+		{"hflip=true,vflip=0", Augment{HorizontalFlip: true}, "hflip"},
+		{"rotate=0,wshift=0", Augment{}, "none"},
+		{"wshift=1e-3", Augment{WidthShift: 0.001}, "wshift=0.001"},
+	}
+	for _, tt := range tests {
+		got, err := ParseAugment(tt.spec)
+		if err != nil {
+			t.Errorf("ParseAugment(%q): %v", tt.spec, err)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("ParseAugment(%q) = %+v, want %+v", tt.spec, got, tt.want)
+		}
+		if s := got.String(); s != tt.str {
+			t.Errorf("ParseAugment(%q).String() = %q, want %q", tt.spec, s, tt.str)
+		}
+	}
+}
+
+func TestParseAugmentErrors(t *testing.T) {
+	tests := []struct {
+		spec   string
+		offset int
+		reason string // substring of the message
+	}{
+		{"hflip,,vflip", 6, "empty item"},
+		{"hflip,", 6, "empty item"},
+		{"flip", 0, "unknown key"},
+		{"hflip,hflip", 6, "given twice"},
+		{"hflip,horizontal_flip", 6, "given twice"},
+		{"rotate", 0, "needs a value"},
+		{"rotate=", 0, "needs a value"},
+		{"rotate=ten", 0, "not a finite number"},
+		{"rotate=NaN", 0, "not a finite number"},
+		{"wshift=inf", 0, "not a finite number"},
+		{"hshift=-3", 0, "outside [0, 1.048576e+06]"},
+		{"rotate=361", 0, "outside [0, 360]"},
+		{"hflip=maybe", 0, "boolean"},
+		{"hflip,none", 6, "cannot be combined"},
+		{" hflip,  bogus", 9, "unknown key"},
+	}
+	for _, tt := range tests {
+		_, err := ParseAugment(tt.spec)
+		var se *AugmentSpecError
+		if !errors.As(err, &se) {
+			t.Errorf("ParseAugment(%q) error = %v, want *AugmentSpecError", tt.spec, err)
+			continue
+		}
+		if se.Offset != tt.offset || !strings.Contains(se.Error(), tt.reason) || !strings.Contains(se.Error(), tt.spec) {
+			t.Errorf("ParseAugment(%q) = %q at offset %d, want %q at offset %d", tt.spec, se.Error(), se.Offset, tt.reason, tt.offset)
+		}
+	}
+}
+
+func FuzzParseAugment(f *testing.F) {
+	for _, s := range []string{"", "none", "hflip", "hflip,vflip,rotate=10,wshift=0.1,hshift=3", "rotate=1e300",
+		"wshift=2.5,hshift=0.999", "height_shift_range=3", "hflip=false", ",", "x=y=z", "hshift=1048576"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		a, err := ParseAugment(spec)
+		if err != nil {
+			if a != (Augment{}) {
+				t.Fatalf("error %v with non-zero result %+v", err, a)
+			}
+			return
+		}
+		if err := a.Validate(); err != nil {
+			t.Fatalf("ParseAugment(%q) gave invalid %+v: %v", spec, a, err)
+		}
+		s := a.String()
+		b, err := ParseAugment(s)
+		if err != nil || b != a {
+			t.Fatalf("String %q of %+v reparsed to %+v, %v", s, a, b, err)
+		}
+		if b.String() != s {
+			t.Fatalf("String not canonical: %q then %q", s, b.String())
+		}
+		// Whatever parses must run: a tiny batch through Apply.
+		src := augTestImage(2, 3, 4)
+		dst := make([]float32, len(src))
+		a.Apply(dst, src, 2, 1, 3, 4, NewRNG(1))
+	})
+}
+
+var augBenchSink float32
+
+func benchmarkAugment(b *testing.B, spec string) {
+	a, err := ParseAugment(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n, c, h, w = 32, 1, 28, 28
+	src := augTestImage(n*c, h, w)
+	dst := make([]float32, len(src))
+	rng := NewRNG(1)
+	b.SetBytes(int64(4 * len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Apply(dst, src, n, c, h, w, rng)
+	}
+	augBenchSink = dst[len(dst)/2]
+}
+
+func BenchmarkAugmentApply_32x1x28x28_Book(b *testing.B) {
+	benchmarkAugment(b, "hflip,hshift=3")
+}
+
+func BenchmarkAugmentApply_32x1x28x28_Rotate(b *testing.B) {
+	benchmarkAugment(b, "hflip,rotate=10,wshift=0.1,hshift=0.1")
+}
+
+func ExampleParseAugment() {
+	// The book's augmentation: random horizontal flips and vertical shifts
+	// of -2..2 whole pixels.
+	a, err := ParseAugment("horizontal_flip, height_shift_range=3")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(a, a.Enabled())
+	_, err = ParseAugment("hflip,rotate=400")
+	fmt.Println(err)
+	// Output:
+	// hflip,hshift=3 true
+	// augmentation spec "hflip,rotate=400": item "rotate=400" at byte 6: rotate value 400 is outside [0, 360]
+}

@@ -1,0 +1,454 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// Keras' fit() defaults and the book's recipe.
+const (
+	// DefaultBatchSize is Keras' fit() batch_size default (and the book's).
+	DefaultBatchSize = 32
+	// DefaultEpochs is the book's epoch count for the Fashion-MNIST CNN.
+	DefaultEpochs = 10
+	// DefaultPatience is the early-stopping patience used when none is given.
+	DefaultPatience = 3
+)
+
+// Config is a training run's configuration. The zero value is not valid;
+// start from DefaultConfig.
+type Config struct {
+	Epochs    int     `json:"epochs"`
+	BatchSize int     `json:"batch_size"`
+	LR        float64 `json:"lr"`
+	Seed      uint64  `json:"seed"`
+	// Threads is the number of goroutines the model uses; results are
+	// bit-reproducible for a fixed Threads.
+	Threads int `json:"threads"`
+	// Validate evaluates the validation set after each epoch.
+	Validate bool `json:"validate"`
+	// EarlyStopping stops when val_loss has not improved for Patience
+	// epochs (Keras' EarlyStopping(monitor="val_loss", min_delta=0)).
+	EarlyStopping bool `json:"early_stopping"`
+	Patience      int  `json:"patience"`
+	// RestoreBest restores the weights of the epoch with the lowest
+	// val_loss when training ends (Keras' restore_best_weights; like
+	// Keras 3 we restore at the end of training whether or not it
+	// stopped early).
+	RestoreBest bool `json:"restore_best"`
+	// Augment is applied on the fly to every training batch.
+	Augment Augment `json:"-"`
+	// AugmentSpec is Augment's canonical string, kept in checkpoints.
+	AugmentSpec string `json:"augment,omitempty"`
+}
+
+// DefaultConfig returns the book's recipe: 10 epochs, batch 32, Adam with
+// Keras' defaults, validation after each epoch, seed 1.
+func DefaultConfig() Config {
+	return Config{Epochs: DefaultEpochs, BatchSize: DefaultBatchSize, LR: DefaultLR, Seed: 1,
+		Threads: 1, Validate: true, Patience: DefaultPatience, RestoreBest: true}
+}
+
+// Check validates the configuration and names the field at fault.
+func (c Config) Check() error {
+	switch {
+	case c.Epochs < 1:
+		return fmt.Errorf("epochs must be at least 1, got %d", c.Epochs)
+	case c.BatchSize < 1:
+		return fmt.Errorf("batch size must be at least 1, got %d", c.BatchSize)
+	case !(c.LR > 0) || math.IsInf(c.LR, 0):
+		return fmt.Errorf("learning rate must be a positive number, got %v", c.LR)
+	case c.Threads < 1:
+		return fmt.Errorf("threads must be at least 1, got %d", c.Threads)
+	case c.EarlyStopping && c.Patience < 1:
+		return fmt.Errorf("patience must be at least 1, got %d", c.Patience)
+	case c.EarlyStopping && !c.Validate:
+		return errors.New("early stopping monitors val_loss and needs validation (drop --validate=false)")
+	}
+	return c.Augment.Validate()
+}
+
+// Data is a labelled set of samples: X holds len(Labels) samples of the
+// model's input shape, back to back (NCHW), already scaled.
+type Data struct {
+	X      []float32
+	Labels []uint8
+}
+
+// N returns the number of samples.
+func (d *Data) N() int { return len(d.Labels) }
+
+// Callbacks are the hooks Fit calls; every field is optional.
+type Callbacks struct {
+	// Progress reports to a person.
+	Progress Progress
+	// Checkpoint saves the training state; Fit calls it after every epoch
+	// and when ctx is cancelled (after the step under way). An error stops
+	// the run.
+	Checkpoint func(*Checkpoint) error
+	// EpochEnd is called after each epoch with the history so far (to
+	// write the history files or plots). An error stops the run.
+	EpochEnd func(*History) error
+}
+
+// ErrInterrupted is returned by Fit when its context was cancelled; the
+// state was saved through Callbacks.Checkpoint first, if set.
+var ErrInterrupted = errors.New("training interrupted")
+
+// Names of the random streams saved in checkpoints.
+const (
+	rngShuffle = "shuffle" // state at the start of the current epoch
+	rngAugment = "augment"
+	rngDropout = "dropout." // + layer name
+)
+
+// loopState is everything beyond the model and optimiser that an
+// uninterrupted run carries from one step to the next.
+type loopState struct {
+	epoch       int // completed epochs
+	step        int // completed steps in the current epoch
+	shuffle     [4]uint64
+	augment     *RNG
+	lossSum     float64 // sum over the epoch's samples of the batch-mean loss times batch size
+	accSum      float64
+	seen        int
+	epochSecs   float64 // time spent in the current epoch before an interruption
+	history     History
+	bestVal     float64
+	wait        int
+	best        []NamedTensor // weights of the best epoch (early stopping)
+	stopped     bool
+	interrupted bool
+}
+
+// Fit trains m with opt on train for cfg.Epochs epochs, as Keras' fit()
+// does: the samples are shuffled each epoch, split into batches of
+// cfg.BatchSize (the last one may be smaller), augmented on the fly, and the
+// reported loss and accuracy are running means over the epoch's samples;
+// val (when cfg.Validate) is evaluated at each epoch's end. resume, if not
+// nil, is a checkpoint written by an earlier Fit with the same model,
+// configuration and data: training continues exactly where it stopped, and
+// ends with the same weights, bit for bit, as an uninterrupted run.
+//
+// The random streams are derived from cfg.Seed only (model initialisation
+// is the caller's, see BuildModel), so the same seed, data and
+// cfg.Threads give the same history and the same weights.
+func Fit(ctx context.Context, m *Model, opt *Adam, train, val *Data, cfg Config, cb Callbacks, resume *Checkpoint) (*History, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	in := m.InputShape.Size()
+	n := train.N()
+	if n == 0 {
+		return nil, errors.New("no training samples")
+	}
+	if len(train.X) != n*in {
+		return nil, fmt.Errorf("training data holds %d values, %d samples of %v need %d", len(train.X), n, m.InputShape, n*in)
+	}
+	if cfg.Validate {
+		if val == nil || val.N() == 0 {
+			return nil, errors.New("validation is on but there is no validation data")
+		}
+		if len(val.X) != val.N()*in {
+			return nil, fmt.Errorf("validation data holds %d values, %d samples of %v need %d", len(val.X), val.N(), m.InputShape, val.N()*in)
+		}
+	}
+	if cb.Progress == nil {
+		cb.Progress = NopProgress{}
+	}
+	m.SetThreads(cfg.Threads)
+	opt.LR = cfg.LR
+	cfg.AugmentSpec = cfg.Augment.String()
+
+	st := &loopState{bestVal: math.Inf(1)}
+	shuffleRNG := NewRNG(cfg.Seed ^ 0x5348554646_4c45) // "SHUFFLE"
+	st.shuffle = shuffleRNG.State()
+	st.augment = NewRNG(cfg.Seed ^ 0x4155474d_454e54) // "AUGMENT"
+	if resume != nil {
+		if err := st.restore(resume, m, opt, cfg); err != nil {
+			return nil, err
+		}
+	}
+
+	bs := min(cfg.BatchSize, n)
+	steps := (n + cfg.BatchSize - 1) / cfg.BatchSize
+	perm := make([]int, n)
+	xb := make([]float32, bs*in)
+	xa := make([]float32, bs*in)
+	yb := make([]uint8, bs)
+	shape := m.InputShape
+	c, h, w := 1, 1, in
+	if len(shape) == 3 {
+		c, h, w = shape[0], shape[1], shape[2]
+	} else if cfg.Augment.Enabled() {
+		return nil, fmt.Errorf("augmentation needs image inputs (C,H,W), the model takes %v", shape)
+	}
+
+	for st.epoch < cfg.Epochs && !st.stopped {
+		epoch := st.epoch + 1
+		shuffleRNG.SetState(st.shuffle)
+		shuffleRNG.Perm(perm)
+		cb.Progress.EpochStart(epoch, cfg.Epochs, steps)
+		start := time.Now()
+		for st.step < steps {
+			if ctx.Err() != nil {
+				st.epochSecs += time.Since(start).Seconds()
+				st.interrupted = true
+				if cb.Checkpoint != nil {
+					if err := cb.Checkpoint(st.checkpoint(m, opt, cfg)); err != nil {
+						return &st.history, fmt.Errorf("saving the checkpoint after the interruption: %w", err)
+					}
+				}
+				return &st.history, ErrInterrupted
+			}
+			lo := st.step * cfg.BatchSize
+			hi := min(lo+cfg.BatchSize, n)
+			k := hi - lo
+			for i, idx := range perm[lo:hi] {
+				copy(xb[i*in:(i+1)*in], train.X[idx*in:(idx+1)*in])
+				yb[i] = train.Labels[idx]
+			}
+			x := xb[:k*in]
+			if cfg.Augment.Enabled() {
+				cfg.Augment.Apply(xa[:k*in], x, k, c, h, w, st.augment)
+				x = xa[:k*in]
+			}
+			loss, acc := m.TrainStep(opt, x, yb[:k], k)
+			st.lossSum += loss * float64(k)
+			st.accSum += acc * float64(k)
+			st.seen += k
+			st.step++
+			cb.Progress.Step(st.step, st.lossSum/float64(st.seen), st.accSum/float64(st.seen))
+		}
+		e := Epoch{Epoch: epoch, Loss: st.lossSum / float64(st.seen), Accuracy: st.accSum / float64(st.seen),
+			ValLoss: math.NaN(), ValAccuracy: math.NaN()}
+		if cfg.Validate {
+			e.ValLoss, e.ValAccuracy = m.Evaluate(val.X, val.Labels, val.N())
+		}
+		e.Seconds = st.epochSecs + time.Since(start).Seconds()
+		if math.IsNaN(e.Loss) || math.IsInf(e.Loss, 0) {
+			return &st.history, fmt.Errorf("epoch %d: the training loss is %v: training diverged (try a lower --lr)", epoch, e.Loss)
+		}
+		st.endEpoch(e, m, cfg)
+		st.shuffle = shuffleRNG.State() // where the next epoch's permutation starts
+		cb.Progress.EpochEnd(e)
+		if cb.EpochEnd != nil {
+			if err := cb.EpochEnd(&st.history); err != nil {
+				return &st.history, err
+			}
+		}
+		if cb.Checkpoint != nil {
+			if err := cb.Checkpoint(st.checkpoint(m, opt, cfg)); err != nil {
+				return &st.history, fmt.Errorf("saving the checkpoint after epoch %d: %w", epoch, err)
+			}
+		}
+	}
+	if cfg.RestoreBest && st.best != nil {
+		if err := setWeights(m, st.best, ""); err != nil {
+			return &st.history, err
+		}
+	}
+	return &st.history, nil
+}
+
+// endEpoch records e and updates the early-stopping state.
+func (st *loopState) endEpoch(e Epoch, m *Model, cfg Config) {
+	st.history.Add(e)
+	st.epoch++
+	st.step, st.lossSum, st.accSum, st.seen, st.epochSecs = 0, 0, 0, 0, 0
+	if !cfg.Validate || (!cfg.EarlyStopping && !cfg.RestoreBest) {
+		return
+	}
+	if e.ValLoss < st.bestVal {
+		st.bestVal, st.wait = e.ValLoss, 0
+		if cfg.RestoreBest {
+			st.best = weights(m, "")
+		}
+		return
+	}
+	st.wait++
+	if cfg.EarlyStopping && st.wait >= cfg.Patience {
+		st.stopped = true
+	}
+}
+
+// weights copies m's parameters into named tensors, prefixed.
+func weights(m *Model, prefix string) []NamedTensor {
+	var out []NamedTensor
+	for _, p := range m.Params() {
+		out = append(out, NamedTensor{Name: prefix + p.Name, Shape: append([]int(nil), p.Shape...), Data: append([]float32(nil), p.Data...)})
+	}
+	return out
+}
+
+// setWeights copies the tensors called prefix+name into m's parameters.
+func setWeights(m *Model, ts []NamedTensor, prefix string) error {
+	byName := map[string]*NamedTensor{}
+	for i := range ts {
+		byName[ts[i].Name] = &ts[i]
+	}
+	for _, p := range m.Params() {
+		t := byName[prefix+p.Name]
+		if t == nil {
+			return fmt.Errorf("checkpoint has no tensor %q", prefix+p.Name)
+		}
+		if len(t.Data) != len(p.Data) || !Shape(t.Shape).Equal(Shape(p.Shape)) {
+			return fmt.Errorf("checkpoint tensor %q has shape %v, the model wants %v", prefix+p.Name, Shape(t.Shape), Shape(p.Shape))
+		}
+		copy(p.Data, t.Data)
+	}
+	return nil
+}
+
+// WeightsCheckpoint returns a checkpoint holding only m's weights, under
+// their parameter names.
+func WeightsCheckpoint(m *Model) *Checkpoint {
+	return &Checkpoint{Tensors: weights(m, "")}
+}
+
+// LoadWeights sets m's parameters from the tensors of c with the same
+// names, checking every shape.
+func LoadWeights(m *Model, c *Checkpoint) error { return setWeights(m, c.Tensors, "") }
+
+// checkpoint captures the full training state.
+func (st *loopState) checkpoint(m *Model, opt *Adam, cfg Config) *Checkpoint {
+	cfgJSON, _ := json.Marshal(cfg) // a Config always marshals
+	hist, _ := json.Marshal(&st.history)
+	c := &Checkpoint{
+		Epoch:  st.epoch,
+		Step:   int64(opt.T),
+		RNG:    map[string][4]uint64{rngShuffle: st.shuffle, rngAugment: st.augment.State()},
+		Config: cfgJSON,
+		Extra: map[string]string{
+			"step_in_epoch": strconv.Itoa(st.step),
+			"loss_sum":      f64bits(st.lossSum),
+			"acc_sum":       f64bits(st.accSum),
+			"seen":          strconv.Itoa(st.seen),
+			"epoch_seconds": f64bits(st.epochSecs),
+			"best_val_loss": f64bits(st.bestVal),
+			"wait":          strconv.Itoa(st.wait),
+			"stopped":       strconv.FormatBool(st.stopped),
+			"history":       string(hist),
+		},
+		Tensors: weights(m, ""),
+	}
+	for _, l := range m.Layers {
+		if d, ok := l.(*Dropout); ok && d.RNG != nil {
+			c.RNG[rngDropout+d.Name()] = d.RNG.State()
+		}
+	}
+	for i, p := range m.Params() {
+		if !p.Trainable() {
+			continue
+		}
+		c.Tensors = append(c.Tensors,
+			NamedTensor{Name: "adam.m." + p.Name, Shape: append([]int(nil), p.Shape...), Data: append([]float32(nil), opt.M[i]...)},
+			NamedTensor{Name: "adam.v." + p.Name, Shape: append([]int(nil), p.Shape...), Data: append([]float32(nil), opt.V[i]...)})
+	}
+	if st.best != nil {
+		for _, t := range st.best {
+			c.Tensors = append(c.Tensors, NamedTensor{Name: "best." + t.Name, Shape: t.Shape, Data: t.Data})
+		}
+	}
+	return c
+}
+
+// restore loads a checkpoint written by checkpoint, after checking that it
+// belongs to this configuration.
+func (st *loopState) restore(c *Checkpoint, m *Model, opt *Adam, cfg Config) error {
+	var saved Config
+	if err := json.Unmarshal(c.Config, &saved); err != nil {
+		return fmt.Errorf("checkpoint configuration: %w", err)
+	}
+	saved.Epochs, cfg.Epochs = 0, 0 // more epochs may be asked of a resumed run
+	saved.Threads, cfg.Threads = 0, 0
+	cfg.Augment = Augment{} // not serialised; AugmentSpec stands for it
+	if saved != cfg {
+		return fmt.Errorf("checkpoint was written with a different configuration (%s); resume with the same flags", c.Config)
+	}
+	if err := setWeights(m, c.Tensors, ""); err != nil {
+		return err
+	}
+	for i, p := range m.Params() {
+		if !p.Trainable() {
+			continue
+		}
+		for _, mv := range []struct {
+			name string
+			dst  []float32
+		}{{"adam.m.", opt.M[i]}, {"adam.v.", opt.V[i]}} {
+			t := c.Tensor(mv.name + p.Name)
+			if t == nil || len(t.Data) != len(mv.dst) {
+				return fmt.Errorf("checkpoint lacks the optimiser state %q", mv.name+p.Name)
+			}
+			copy(mv.dst, t.Data)
+		}
+	}
+	opt.T = int(c.Step)
+	var ok bool
+	if st.shuffle, ok = c.RNG[rngShuffle]; !ok {
+		return errors.New("checkpoint lacks the shuffle random state")
+	}
+	s, ok := c.RNG[rngAugment]
+	if !ok {
+		return errors.New("checkpoint lacks the augmentation random state")
+	}
+	st.augment.SetState(s)
+	for _, l := range m.Layers {
+		if d, ok := l.(*Dropout); ok && d.RNG != nil {
+			s, ok := c.RNG[rngDropout+d.Name()]
+			if !ok {
+				return fmt.Errorf("checkpoint lacks the random state of %s", d.Name())
+			}
+			d.RNG.SetState(s)
+		}
+	}
+	st.epoch = c.Epoch
+	var err error
+	get := func(key string) string { return c.Extra[key] }
+	parse := []struct {
+		key string
+		fn  func(string) error
+	}{
+		{"step_in_epoch", func(v string) (e error) { st.step, e = strconv.Atoi(v); return }},
+		{"seen", func(v string) (e error) { st.seen, e = strconv.Atoi(v); return }},
+		{"wait", func(v string) (e error) { st.wait, e = strconv.Atoi(v); return }},
+		{"stopped", func(v string) (e error) { st.stopped, e = strconv.ParseBool(v); return }},
+		{"loss_sum", func(v string) (e error) { st.lossSum, e = parseF64bits(v); return }},
+		{"acc_sum", func(v string) (e error) { st.accSum, e = parseF64bits(v); return }},
+		{"epoch_seconds", func(v string) (e error) { st.epochSecs, e = parseF64bits(v); return }},
+		{"best_val_loss", func(v string) (e error) { st.bestVal, e = parseF64bits(v); return }},
+		{"history", func(v string) error { return json.Unmarshal([]byte(v), &st.history) }},
+	}
+	for _, p := range parse {
+		if err = p.fn(get(p.key)); err != nil {
+			return fmt.Errorf("checkpoint field %q: %w", p.key, err)
+		}
+	}
+	if len(st.history.Epochs) != st.epoch {
+		return fmt.Errorf("checkpoint is inconsistent: %d epochs done but %d in its history", st.epoch, len(st.history.Epochs))
+	}
+	if c.Tensor("best."+m.Params()[0].Name) != nil {
+		st.best = weights(m, "")
+		for i := range st.best {
+			t := c.Tensor("best." + st.best[i].Name)
+			if t == nil || len(t.Data) != len(st.best[i].Data) {
+				return fmt.Errorf("checkpoint lacks the best weights of %q", st.best[i].Name)
+			}
+			copy(st.best[i].Data, t.Data)
+		}
+	}
+	return nil
+}
+
+func f64bits(v float64) string { return strconv.FormatUint(math.Float64bits(v), 16) }
+
+func parseF64bits(s string) (float64, error) {
+	u, err := strconv.ParseUint(s, 16, 64)
+	return math.Float64frombits(u), err
+}

@@ -1,0 +1,190 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"testing"
+)
+
+// fitData makes n deterministic 1x12x12 samples whose class (0..9) decides
+// where a bright square sits, so a small model can learn it.
+func fitData(n int, seed uint64) *Data {
+	r := NewRNG(seed)
+	d := &Data{X: make([]float32, n*144), Labels: make([]uint8, n)}
+	for i := 0; i < n; i++ {
+		c := r.Intn(10)
+		d.Labels[i] = uint8(c)
+		x := d.X[i*144 : (i+1)*144]
+		for j := range x {
+			x[j] = 0.1 * r.Float32()
+		}
+		row, col := (c/5)*6+1, (c%5)*2+1
+		for dy := 0; dy < 3; dy++ {
+			for dx := 0; dx < 2; dx++ {
+				x[(row+dy)*12+col+dx] = 0.9
+			}
+		}
+	}
+	return d
+}
+
+const fitArch = "c4k3-p2-f-x0.25-d16-d10"
+
+func fitModel(t *testing.T, seed uint64) (*Model, *Adam) {
+	t.Helper()
+	m, err := BuildModel(fitArch, Shape{1, 12, 12}, NewRNG(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, NewAdam(m.Params())
+}
+
+func fitConfig() Config {
+	cfg := DefaultConfig()
+	cfg.Epochs = 3
+	cfg.BatchSize = 16
+	cfg.Threads = 2
+	cfg.Seed = 7
+	cfg.Augment = Augment{HorizontalFlip: true, HeightShift: 2}
+	return cfg
+}
+
+// cancelAt cancels a context when a given step of a given epoch finishes.
+type cancelAt struct {
+	NopProgress
+	epoch, step, cur int
+	cancel           context.CancelFunc
+}
+
+func (c *cancelAt) EpochStart(epoch, epochs, steps int) { c.cur = epoch }
+func (c *cancelAt) Step(step int, loss, acc float64) {
+	if c.cur == c.epoch && step == c.step {
+		c.cancel()
+	}
+}
+
+func sameWeights(t *testing.T, a, b *Model) {
+	t.Helper()
+	pa, pb := a.Params(), b.Params()
+	for i := range pa {
+		for j := range pa[i].Data {
+			if math.Float32bits(pa[i].Data[j]) != math.Float32bits(pb[i].Data[j]) {
+				t.Fatalf("%s[%d]: %v != %v", pa[i].Name, j, pa[i].Data[j], pb[i].Data[j])
+			}
+		}
+	}
+}
+
+func sameHistory(t *testing.T, a, b *History) {
+	t.Helper()
+	if len(a.Epochs) != len(b.Epochs) {
+		t.Fatalf("%d epochs != %d", len(a.Epochs), len(b.Epochs))
+	}
+	for i := range a.Epochs {
+		x, y := a.Epochs[i], b.Epochs[i]
+		x.Seconds, y.Seconds = 0, 0
+		if x != y {
+			t.Fatalf("epoch %d: %+v != %+v", i+1, x, y)
+		}
+	}
+}
+
+func TestFitLearnsAndIsReproducible(t *testing.T) {
+	train, val := fitData(480, 1), fitData(160, 2)
+	cfg := fitConfig()
+	run := func() (*Model, *History) {
+		m, opt := fitModel(t, 3)
+		h, err := Fit(context.Background(), m, opt, train, val, cfg, Callbacks{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, h
+	}
+	m1, h1 := run()
+	m2, h2 := run()
+	sameWeights(t, m1, m2)
+	sameHistory(t, h1, h2)
+	last := h1.Epochs[len(h1.Epochs)-1]
+	if last.ValAccuracy < 0.5 || !(last.Loss < h1.Epochs[0].Loss) {
+		t.Fatalf("did not learn: %+v", h1.Epochs)
+	}
+}
+
+func TestFitResumeIsBitIdentical(t *testing.T) {
+	train, val := fitData(480, 1), fitData(160, 2)
+	cfg := fitConfig()
+	cfg.EarlyStopping = true
+	cfg.Patience = 5
+
+	ref, opt := fitModel(t, 3)
+	href, err := Fit(context.Background(), ref, opt, train, val, cfg, Callbacks{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, at := range []struct{ epoch, step int }{{1, 5}, {2, 30}, {3, 1}} {
+		m, opt := fitModel(t, 3)
+		ctx, cancel := context.WithCancel(context.Background())
+		path := filepath.Join(t.TempDir(), "state.ckpt")
+		cb := Callbacks{
+			Progress:   &cancelAt{epoch: at.epoch, step: at.step, cancel: cancel},
+			Checkpoint: func(c *Checkpoint) error { return SaveCheckpoint(path, c) },
+		}
+		_, err := Fit(ctx, m, opt, train, val, cfg, cb, nil)
+		cancel()
+		if !errors.Is(err, ErrInterrupted) {
+			t.Fatalf("interrupt at %+v: err = %v", at, err)
+		}
+		saved, err := LoadCheckpoint(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Resume into a model built from another seed: everything must come
+		// from the checkpoint.
+		m2, opt2 := fitModel(t, 99)
+		h2, err := Fit(context.Background(), m2, opt2, train, val, cfg, Callbacks{}, saved)
+		if err != nil {
+			t.Fatalf("resume at %+v: %v", at, err)
+		}
+		sameWeights(t, ref, m2)
+		sameHistory(t, href, h2)
+	}
+}
+
+func TestFitRejectsBadConfig(t *testing.T) {
+	train := fitData(32, 1)
+	cases := []func(*Config){
+		func(c *Config) { c.Epochs = 0 },
+		func(c *Config) { c.BatchSize = -1 },
+		func(c *Config) { c.LR = math.NaN() },
+		func(c *Config) { c.Threads = 0 },
+		func(c *Config) { c.Validate = false; c.EarlyStopping = true },
+		func(c *Config) { c.Augment.RotationRange = -5 },
+	}
+	for i, mod := range cases {
+		cfg := fitConfig()
+		mod(&cfg)
+		m, opt := fitModel(t, 3)
+		if _, err := Fit(context.Background(), m, opt, train, train, cfg, Callbacks{}, nil); err == nil {
+			t.Errorf("case %d: bad config %+v accepted", i, cfg)
+		}
+	}
+}
+
+func TestFitResumeRejectsOtherConfig(t *testing.T) {
+	train := fitData(64, 1)
+	cfg := fitConfig()
+	cfg.Epochs = 1
+	m, opt := fitModel(t, 3)
+	var saved *Checkpoint
+	if _, err := Fit(context.Background(), m, opt, train, train, cfg, Callbacks{Checkpoint: func(c *Checkpoint) error { saved = c; return nil }}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg.BatchSize = 8
+	m2, opt2 := fitModel(t, 3)
+	if _, err := Fit(context.Background(), m2, opt2, train, train, cfg, Callbacks{}, saved); err == nil {
+		t.Fatal("resume with another batch size accepted")
+	}
+}

@@ -1,0 +1,146 @@
+package train
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Confusion is a confusion matrix: Counts[truth][predicted].
+type Confusion struct {
+	Counts [][]int
+}
+
+// NewConfusion returns an empty k-class confusion matrix.
+func NewConfusion(k int) *Confusion {
+	c := &Confusion{Counts: make([][]int, k)}
+	for i := range c.Counts {
+		c.Counts[i] = make([]int, k)
+	}
+	return c
+}
+
+// Add counts one sample. Labels outside the matrix are a programmer error.
+func (c *Confusion) Add(truth, predicted int) { c.Counts[truth][predicted]++ }
+
+// AddProbs counts n samples given their class scores (n*k, row-major) and
+// true labels, predicting the argmax (the first on ties).
+func (c *Confusion) AddProbs(probs []float32, labels []uint8, n int) {
+	k := len(c.Counts)
+	for i := 0; i < n; i++ {
+		c.Add(int(labels[i]), Argmax(probs[i*k:(i+1)*k]))
+	}
+}
+
+// Argmax returns the index of the largest value (the first on ties), or -1
+// for an empty slice.
+func Argmax(v []float32) int {
+	best := -1
+	for i, x := range v {
+		if best < 0 || x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// Total returns the number of samples counted.
+func (c *Confusion) Total() int {
+	t := 0
+	for _, row := range c.Counts {
+		for _, v := range row {
+			t += v
+		}
+	}
+	return t
+}
+
+// Accuracy returns the fraction of samples on the diagonal.
+func (c *Confusion) Accuracy() float64 {
+	t, d := c.Total(), 0
+	for i := range c.Counts {
+		d += c.Counts[i][i]
+	}
+	if t == 0 {
+		return 0
+	}
+	return float64(d) / float64(t)
+}
+
+// Precision returns, for class k, the fraction of the samples predicted as k
+// that are k (0 when none was predicted as k).
+func (c *Confusion) Precision(k int) float64 {
+	col := 0
+	for i := range c.Counts {
+		col += c.Counts[i][k]
+	}
+	if col == 0 {
+		return 0
+	}
+	return float64(c.Counts[k][k]) / float64(col)
+}
+
+// Recall returns, for class k, the fraction of the samples of class k
+// predicted as k (its per-class accuracy; 0 when there is none).
+func (c *Confusion) Recall(k int) float64 {
+	row := 0
+	for _, v := range c.Counts[k] {
+		row += v
+	}
+	if row == 0 {
+		return 0
+	}
+	return float64(c.Counts[k][k]) / float64(row)
+}
+
+// Report writes the accuracy, per-class precision and recall, and the
+// matrix with the given class names (rows: truth, columns: prediction).
+func (c *Confusion) Report(w io.Writer, names []string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "accuracy: %.4f (%d/%d)\n\n", c.Accuracy(), c.Total()-c.errors(), c.Total())
+	width := 5
+	for _, n := range names {
+		width = max(width, len(n))
+	}
+	fmt.Fprintf(&b, "%-*s  %9s  %6s  %7s\n", width, "class", "precision", "recall", "samples")
+	for k := range c.Counts {
+		row := 0
+		for _, v := range c.Counts[k] {
+			row += v
+		}
+		fmt.Fprintf(&b, "%-*s  %9.4f  %6.4f  %7d\n", width, name(names, k), c.Precision(k), c.Recall(k), row)
+	}
+	fmt.Fprintf(&b, "\nconfusion matrix (rows: true class, columns: predicted)\n%-*s", width, "")
+	for k := range c.Counts {
+		fmt.Fprintf(&b, " %5d", k)
+	}
+	b.WriteByte('\n')
+	for i, row := range c.Counts {
+		fmt.Fprintf(&b, "%-*s", width, fmt.Sprintf("%d %s", i, name(names, i)))
+		for _, v := range row {
+			fmt.Fprintf(&b, " %5d", v)
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (c *Confusion) errors() int {
+	e := 0
+	for i, row := range c.Counts {
+		for j, v := range row {
+			if i != j {
+				e += v
+			}
+		}
+	}
+	return e
+}
+
+func name(names []string, k int) string {
+	if k < len(names) {
+		return names[k]
+	}
+	return fmt.Sprint(k)
+}
