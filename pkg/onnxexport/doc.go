@@ -1,6 +1,6 @@
 // Package onnxexport reads and writes ONNX models and tensors for fmkit.
 //
-// This first layer has no dependency on the training engine:
+// Its first layer has no dependency on the training engine:
 //
 //   - Tensor and its codec (TensorFromProto, ToProto, ReadTensorFile, WriteTensorFile):
 //     FLOAT, INT64 and BOOL tensors, row-major, as ONNX stores them; sizes are checked
@@ -16,6 +16,20 @@
 //     a *ModelError.
 //   - Static shape inference (Graph.InferShapes) with all pad arithmetic in WindowOutput.
 //   - EvalNaive, the reference evaluator that defines what the IR computes.
+//
+// On top of it sits the bridge to the native engine (pkg/train):
+//
+//   - Export, WriteModel and WriteBundle write a train.Model as ONNX (input "input"
+//     [N,...] with a symbolic batch, output "probabilities" and optionally "logits";
+//     opsets 13..17; stable names such as conv1.weight; deterministic bytes).
+//   - Import and ImportFile lower a model (ours or another exporter's, e.g. PyTorch's)
+//     and rebuild it as a sequential train.Model, folding constant subgraphs, Gemm's
+//     alpha/beta/transB, MatMul+Add and bias Adds into the layers; ModelInfo tells the
+//     metadata and where each graph output sits. What the native engine cannot express is
+//     an *UnsupportedError naming node, op and attribute.
+//   - Verify checks a model-zoo / backend-test directory with an Engine: NativeEngine here,
+//     onnxruntime from pkg/runtime. The native engine takes one runtime input; further
+//     inputs are bound as constants.
 //
 // Layout: tensors are NCHW, float32, row-major, the same as ONNX. Inputs are never
 // modified; every function returns fresh tensors. Files are written atomically

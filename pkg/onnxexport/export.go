@@ -1,0 +1,563 @@
+package onnxexport
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fmkit/fmkit/pkg/onnxexport/internal/onnxpb"
+	"github.com/fmkit/fmkit/pkg/train"
+)
+
+// Export defaults and limits.
+const (
+	// DefaultOpset is the default-domain opset Export writes unless told otherwise.
+	DefaultOpset = 13
+	// MinExportOpset and MaxExportOpset bound ExportOptions.Opset: 17 is the newest opset
+	// that Debian's onnx 1.12 checker knows.
+	MinExportOpset = 13
+	MaxExportOpset = 17
+	// ProducerName is written to ModelProto.producer_name.
+	ProducerName = "fmkit"
+)
+
+// The value names of an exported model's interface.
+const (
+	InputName         = "input"         // float32 [N, model input shape...]
+	ProbabilitiesName = "probabilities" // float32 [N, classes]: the softmax output
+	LogitsName        = "logits"        // float32 [N, classes]: the softmax's input
+)
+
+// The metadata_props keys Export writes itself; ExportOptions.Metadata may not use them.
+const (
+	MetaClassNames    = "class_names"   // JSON list of strings, indexed by class
+	MetaPreprocessing = "preprocessing" // JSON object, see Preprocessing
+)
+
+// irVersions maps each exportable opset to the IR version of the ONNX release that
+// introduced it (onnx/helper.py VERSION_TABLE: 1.8 -> IR 7 opset 13, 1.9 -> 7/14,
+// 1.10 -> 8/15, 1.11 -> 8/16, 1.12 -> 8/17).
+var irVersions = map[int]int64{13: 7, 14: 7, 15: 8, 16: 8, 17: 8}
+
+// IRVersionFor returns the IR version Export writes for an opset in
+// MinExportOpset..MaxExportOpset, and false for any other opset.
+func IRVersionFor(opset int) (int64, bool) {
+	v, ok := irVersions[opset]
+	return v, ok
+}
+
+// Preprocessing describes how raw images become the model's input; Export stores it as
+// JSON under MetaPreprocessing so that any consumer can prepare inputs the same way.
+type Preprocessing struct {
+	Scale      float64 `json:"scale"`      // multiply each 8-bit pixel by this (1/255)
+	Offset     float64 `json:"offset"`     // then add this (0)
+	Layout     string  `json:"layout"`     // "NCHW"
+	Height     int     `json:"height"`     // 28
+	Width      int     `json:"width"`      // 28
+	Object     string  `json:"object"`     // "light object on dark background"
+	Centred    bool    `json:"centred"`    // objects are centred in the frame
+	ColorSpace string  `json:"colorspace"` // "grayscale"
+}
+
+// FashionMNISTPreprocessing is the preprocessing of Fashion-MNIST images as fmkit trains
+// on them: 28x28 grayscale, light objects centred on a dark background, scaled by 1/255.
+var FashionMNISTPreprocessing = Preprocessing{Scale: 1.0 / 255, Offset: 0, Layout: "NCHW", Height: 28, Width: 28,
+	Object: "light object on dark background", Centred: true, ColorSpace: "grayscale"}
+
+// FashionMNISTClasses are the Fashion-MNIST class names, indexed by label (the same list
+// as fmnist.ClassNames, repeated here to keep this package free of the data loader).
+var FashionMNISTClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+	"Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+
+// ExportOptions configures Export. The zero value exports at DefaultOpset with the
+// Fashion-MNIST class names and preprocessing.
+type ExportOptions struct {
+	// Opset is the default-domain opset, MinExportOpset..MaxExportOpset; 0 means
+	// DefaultOpset. The IR version follows it (see IRVersionFor).
+	Opset int
+	// Logits adds a second graph output, LogitsName, the input of the final softmax.
+	// It is an error for a model without a final softmax (whose only output is already
+	// named LogitsName).
+	Logits bool
+	// ClassNames label the outputs; nil means FashionMNISTClasses when the model has 10
+	// outputs and no class_names entry otherwise. A non-nil list must have one name per
+	// output.
+	ClassNames []string
+	// Preprocessing is stored under MetaPreprocessing; nil means FashionMNISTPreprocessing.
+	Preprocessing *Preprocessing
+	// Metadata holds further metadata_props, e.g. the training recipe and the test
+	// accuracy ("recipe", "test_accuracy"). Keys are written sorted; MetaClassNames and
+	// MetaPreprocessing are reserved.
+	Metadata map[string]string
+	// DocString is the model's doc_string; empty means a generated description.
+	DocString string
+	// ProducerVersion is ModelProto.producer_version; empty means the package constant
+	// ProducerVersion.
+	ProducerVersion string
+	// GraphName names the graph; empty means "fmkit".
+	GraphName string
+}
+
+// ExportError reports a model or option that Export cannot write. Layer names the train
+// layer at fault ("conv1"), or is empty for an option.
+type ExportError struct {
+	Layer  string
+	Reason string
+}
+
+// Error implements error.
+func (e *ExportError) Error() string {
+	if e.Layer == "" {
+		return "onnxexport: export: " + e.Reason
+	}
+	return "onnxexport: export: layer " + e.Layer + ": " + e.Reason
+}
+
+// ProducerVersion is the fmkit release written as ModelProto.producer_version when
+// ExportOptions.ProducerVersion is empty. It is a constant, not the build's VCS stamp, so
+// that the same model exports to the same bytes whichever commit built the tool.
+const ProducerVersion = "0.1.0"
+
+// producerVersion returns ProducerVersion.
+func producerVersion() string { return ProducerVersion }
+
+// exporter accumulates the graph while walking the layers.
+type exporter struct {
+	g      *onnxpb.GraphProto
+	used   map[string]bool // node and value names taken
+	counts map[string]int  // per-op counters for activation node names
+}
+
+func (x *exporter) add(n *onnxpb.NodeProto) {
+	x.used[n.GetName()] = true
+	x.g.Node = append(x.g.Node, n)
+}
+
+// fresh returns base+k for the smallest k >= 1 not yet used (e.g. "relu1").
+func (x *exporter) fresh(base string) string {
+	for {
+		x.counts[base]++
+		name := base + strconv.Itoa(x.counts[base])
+		if !x.used[name] {
+			x.used[name] = true
+			return name
+		}
+	}
+}
+
+func (x *exporter) init(p *train.Param) (string, error) {
+	for i, v := range p.Data {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return "", &ExportError{Layer: p.Name, Reason: fmt.Sprintf("parameter %s[%d] = %v is not finite", p.Name, i, v)}
+		}
+	}
+	dims := make([]int64, len(p.Shape))
+	for i, d := range p.Shape {
+		dims[i] = int64(d)
+	}
+	x.g.Initializer = append(x.g.Initializer, NewFloat(p.Name, dims, p.Data).ToProto())
+	x.used[p.Name] = true
+	return p.Name, nil
+}
+
+// Export serializes m as an ONNX model (see ExportOptions and the package doc for the
+// graph's layout and names). The same model and options always give the same bytes.
+//
+// The graph takes InputName, float32 [N, m.InputShape...] with a symbolic batch "N", and
+// produces ProbabilitiesName [N, classes] when the model ends in a softmax (plus
+// LogitsName on request), or LogitsName alone otherwise. Layers map to nodes one to one
+// and keep their names (conv1, pool1, dense1, ...): Conv2D -> Conv (bias as input 2),
+// MaxPool2D -> MaxPool, AvgPool2D -> AveragePool, BatchNorm -> BatchNormalization,
+// Flatten -> Flatten (axis 1), Dense -> Gemm (transB=1, since Dense W is (Units, In)),
+// ReLU -> Relu, Softmax -> Softmax (axis 1); fused activations become their own Relu
+// ("reluK") or Softmax ("softmax") nodes, and Dropout, the identity at inference, is left
+// out. Padding is always written as explicit pads, the values the layer resolved.
+// Initializers are the train parameters under their names ("conv1.weight"), as raw
+// little-endian data; non-finite values are refused.
+func Export(m *train.Model, opt ExportOptions) ([]byte, error) {
+	mp, err := exportProto(m, opt)
+	if err != nil {
+		return nil, err
+	}
+	b, err := encodeModel(mp)
+	if err != nil {
+		return nil, fmt.Errorf("onnxexport: export: %w", err)
+	}
+	return b, nil
+}
+
+// WriteModel exports m (see Export) to path atomically: path holds either its old content
+// or the whole model.
+func WriteModel(path string, m *train.Model, opt ExportOptions) error {
+	b, err := Export(m, opt)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(path, b, 0o644); err != nil {
+		return fmt.Errorf("onnxexport: %w", err)
+	}
+	return nil
+}
+
+// endsInSoftmax reports whether m's output is a softmax: a final Softmax layer, or a final
+// Dense (or Conv2D) with a fused softmax.
+func endsInSoftmax(m *train.Model) bool {
+	switch l := m.Layers[len(m.Layers)-1].(type) {
+	case *train.Softmax:
+		return true
+	case *train.Dense:
+		return l.Act == train.ActSoftmax
+	case *train.Conv2D:
+		return l.Act == train.ActSoftmax
+	}
+	return false
+}
+
+func exportProto(m *train.Model, opt ExportOptions) (*onnxpb.ModelProto, error) {
+	if m == nil || len(m.Layers) == 0 {
+		return nil, &ExportError{Reason: "empty model"}
+	}
+	opset := opt.Opset
+	if opset == 0 {
+		opset = DefaultOpset
+	}
+	irv, ok := IRVersionFor(opset)
+	if !ok {
+		return nil, &ExportError{Reason: fmt.Sprintf("opset %d: want %d..%d", opset, MinExportOpset, MaxExportOpset)}
+	}
+	softmax := endsInSoftmax(m)
+	if opt.Logits && !softmax {
+		return nil, &ExportError{Reason: "Logits requested, but the model has no final softmax: its only output is already " + LogitsName}
+	}
+	outShape := m.OutputShape()
+	classes := opt.ClassNames
+	if classes == nil && outShape.Size() == len(FashionMNISTClasses) {
+		classes = FashionMNISTClasses
+	}
+	if classes != nil && (len(outShape) != 1 || len(classes) != outShape[0]) {
+		return nil, &ExportError{Reason: fmt.Sprintf("%d class names for an output of shape %v", len(classes), outShape)}
+	}
+	for k := range opt.Metadata {
+		if k == MetaClassNames || k == MetaPreprocessing {
+			return nil, &ExportError{Reason: fmt.Sprintf("metadata key %q is reserved (set it through its option)", k)}
+		}
+	}
+
+	x := &exporter{g: &onnxpb.GraphProto{}, used: map[string]bool{InputName: true, ProbabilitiesName: true, LogitsName: true},
+		counts: map[string]int{}}
+	for _, l := range m.Layers {
+		x.used[l.Name()] = true
+	}
+	batch := Dim{Value: -1, Param: "N"}
+	inDims := []Dim{batch}
+	for _, d := range m.InputShape {
+		inDims = append(inDims, Dim{Value: int64(d)})
+	}
+	x.g.Input = []*onnxpb.ValueInfoProto{tensorValueInfo(InputName, Float, inDims...)}
+
+	cur := InputName
+	out := func(node string) string { return node + ".out" }
+	for _, l := range m.Layers {
+		switch l := l.(type) {
+		case *train.Conv2D:
+			if l.Act == train.ActSoftmax {
+				return nil, &ExportError{Layer: l.Name(), Reason: "a softmax fused into Conv2D (over all of a sample's channels and pixels) has no ONNX export: use a Flatten and a Dense or Softmax layer"}
+			}
+			w, err := x.init(l.W)
+			if err != nil {
+				return nil, err
+			}
+			b, err := x.init(l.B)
+			if err != nil {
+				return nil, err
+			}
+			y := out(l.Name())
+			x.add(node(l.Name(), "Conv", []string{cur, w, b}, []string{y},
+				attrInts("kernel_shape", int64(l.KH), int64(l.KW)),
+				attrInts("strides", int64(l.Stride[0]), int64(l.Stride[1])),
+				attrInts("dilations", int64(l.Dilation[0]), int64(l.Dilation[1])),
+				attrInts("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))))
+			cur = y
+			if l.Act == train.ActReLU {
+				cur = x.relu(cur)
+			}
+		case *train.Dense:
+			w, err := x.init(l.W)
+			if err != nil {
+				return nil, err
+			}
+			b, err := x.init(l.B)
+			if err != nil {
+				return nil, err
+			}
+			y := out(l.Name())
+			x.add(node(l.Name(), "Gemm", []string{cur, w, b}, []string{y},
+				attrFloat("alpha", 1), attrFloat("beta", 1), attrInt("transB", 1)))
+			cur = y
+			switch l.Act {
+			case train.ActReLU:
+				cur = x.relu(cur)
+			case train.ActSoftmax:
+				cur = x.softmax(cur)
+			}
+		case *train.MaxPool2D:
+			// Pads hold the resolved values whatever the padding mode.
+			y := out(l.Name())
+			attrs := []*onnxpb.AttributeProto{
+				attrInts("kernel_shape", int64(l.KH), int64(l.KW)),
+				attrInts("strides", int64(l.Stride[0]), int64(l.Stride[1])),
+				attrInts("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
+			if l.CeilMode {
+				attrs = append(attrs, attrInt("ceil_mode", 1))
+			}
+			x.add(node(l.Name(), "MaxPool", []string{cur}, []string{y}, attrs...))
+			cur = y
+		case *train.AvgPool2D:
+			y := out(l.Name())
+			attrs := []*onnxpb.AttributeProto{
+				attrInts("kernel_shape", int64(l.KH), int64(l.KW)),
+				attrInts("strides", int64(l.Stride[0]), int64(l.Stride[1])),
+				attrInts("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
+			if l.CeilMode {
+				attrs = append(attrs, attrInt("ceil_mode", 1))
+			}
+			if l.CountIncludePad {
+				attrs = append(attrs, attrInt("count_include_pad", 1))
+			}
+			x.add(node(l.Name(), "AveragePool", []string{cur}, []string{y}, attrs...))
+			cur = y
+		case *train.BatchNorm:
+			var names []string
+			for _, p := range []*train.Param{l.Scale, l.Bias, l.Mean, l.Var} {
+				n, err := x.init(p)
+				if err != nil {
+					return nil, err
+				}
+				names = append(names, n)
+			}
+			eps := float32(l.Epsilon)
+			if !(eps > 0) {
+				return nil, &ExportError{Layer: l.Name(), Reason: fmt.Sprintf("epsilon %v does not survive float32", l.Epsilon)}
+			}
+			y := out(l.Name())
+			x.add(node(l.Name(), "BatchNormalization", append([]string{cur}, names...), []string{y}, attrFloat("epsilon", eps)))
+			cur = y
+		case *train.Flatten:
+			name := l.Name()
+			if countKind(m, "flatten") == 1 {
+				name = "flatten"
+			}
+			y := out(name)
+			x.add(node(name, "Flatten", []string{cur}, []string{y}, attrInt("axis", 1)))
+			cur = y
+		case *train.ReLU:
+			cur = x.relu(cur)
+		case *train.Softmax:
+			cur = x.softmax(cur)
+		case *train.Dropout:
+			// The identity at inference: no node.
+		default:
+			return nil, &ExportError{Layer: l.Name(), Reason: fmt.Sprintf("layer type %T has no ONNX export", l)}
+		}
+	}
+	// Give the final values their interface names.
+	if softmax {
+		sm := x.g.Node[len(x.g.Node)-1] // the final softmax
+		if sm.Input[0] == InputName {
+			if opt.Logits { // a lone softmax: its logits are the input itself
+				id := node(x.fresh("identity"), "Identity", []string{InputName}, []string{LogitsName})
+				x.g.Node = append([]*onnxpb.NodeProto{id}, x.g.Node...)
+				sm.Input[0] = LogitsName
+			}
+		} else {
+			x.rename(sm.Input[0], LogitsName)
+		}
+		x.rename(sm.Output[0], ProbabilitiesName)
+	} else if cur == InputName {
+		x.add(node(x.fresh("identity"), "Identity", []string{cur}, []string{LogitsName}))
+	} else {
+		x.rename(cur, LogitsName)
+	}
+
+	outs := make([]*onnxpb.ValueInfoProto, 0, 2)
+	outDims := []Dim{batch}
+	for _, d := range outShape {
+		outDims = append(outDims, Dim{Value: int64(d)})
+	}
+	if softmax {
+		outs = append(outs, tensorValueInfo(ProbabilitiesName, Float, outDims...))
+		if opt.Logits {
+			outs = append(outs, tensorValueInfo(LogitsName, Float, outDims...))
+		}
+	} else {
+		outs = append(outs, tensorValueInfo(LogitsName, Float, outDims...))
+	}
+	x.g.Output = outs
+	x.g.Name = proto.String(opt.GraphName)
+	if opt.GraphName == "" {
+		x.g.Name = proto.String("fmkit")
+	}
+
+	meta := map[string]string{}
+	for k, v := range opt.Metadata {
+		meta[k] = v
+	}
+	if classes != nil {
+		b, err := json.Marshal(classes)
+		if err != nil {
+			return nil, &ExportError{Reason: "class names: " + err.Error()}
+		}
+		meta[MetaClassNames] = string(b)
+	}
+	pre := FashionMNISTPreprocessing
+	if opt.Preprocessing != nil {
+		pre = *opt.Preprocessing
+	}
+	pb, err := json.Marshal(pre)
+	if err != nil {
+		return nil, &ExportError{Reason: "preprocessing: " + err.Error()}
+	}
+	meta[MetaPreprocessing] = string(pb)
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var props []*onnxpb.StringStringEntryProto
+	for _, k := range keys {
+		props = append(props, &onnxpb.StringStringEntryProto{Key: proto.String(k), Value: proto.String(meta[k])})
+	}
+
+	doc := opt.DocString
+	if doc == "" {
+		trainable, _ := m.NumParams()
+		doc = fmt.Sprintf("fmkit image classifier: input %q float32 [N,%s], output %q float32 [N,%s]; %d layers, %d trainable parameters. "+
+			"Inputs are scaled by 1/255 (see the %q metadata).",
+			InputName, joinInts(m.InputShape), outs[0].GetName(), joinInts(outShape), len(m.Layers), trainable, MetaPreprocessing)
+	}
+	ver := opt.ProducerVersion
+	if ver == "" {
+		ver = producerVersion()
+	}
+	return &onnxpb.ModelProto{
+		IrVersion:       proto.Int64(irv),
+		OpsetImport:     []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(int64(opset))}},
+		ProducerName:    proto.String(ProducerName),
+		ProducerVersion: proto.String(ver),
+		DocString:       proto.String(doc),
+		MetadataProps:   props,
+		Graph:           x.g,
+	}, nil
+}
+
+// rename renames value from to to in every node of the graph.
+func (x *exporter) rename(from, to string) {
+	for _, n := range x.g.Node {
+		for i := range n.Input {
+			if n.Input[i] == from {
+				n.Input[i] = to
+			}
+		}
+		for i := range n.Output {
+			if n.Output[i] == from {
+				n.Output[i] = to
+			}
+		}
+	}
+}
+
+// relu appends a Relu node ("reluK") on in and returns its output.
+func (x *exporter) relu(in string) string {
+	name := x.fresh("relu")
+	x.add(node(name, "Relu", []string{in}, []string{name + ".out"}))
+	return name + ".out"
+}
+
+// softmax appends a Softmax node on in and returns its output. Axis 1 has the same
+// meaning before and from opset 13 on a (N, classes) input.
+func (x *exporter) softmax(in string) string {
+	name := "softmax"
+	if x.used[name] {
+		name = x.fresh("softmax")
+	}
+	x.used[name] = true
+	x.add(node(name, "Softmax", []string{in}, []string{name + ".out"}, attrInt("axis", 1)))
+	return name + ".out"
+}
+
+func countKind(m *train.Model, kind string) int {
+	n := 0
+	for _, l := range m.Layers {
+		if l.Kind() == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func joinInts(s train.Shape) string {
+	b := make([]byte, 0, 16)
+	for i, d := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(d), 10)
+	}
+	return string(b)
+}
+
+// WriteBundle writes a model-zoo style bundle that any ONNX stack can check:
+//
+//	dir/model.onnx                      m exported with opt
+//	dir/test_data_set_0/input_0.pb      the n images (float32 [n, input shape...])
+//	dir/test_data_set_0/output_0.pb     the native engine's outputs for them
+//	dir/test_data_set_0/output_1.pb     the logits, when opt.Logits
+//
+// images holds n samples of m.InputShape, already preprocessed. dir is created if needed;
+// every file is written atomically, the model last.
+func WriteBundle(dir string, m *train.Model, opt ExportOptions, images []float32, n int) error {
+	b, err := Export(m, opt)
+	if err != nil {
+		return err
+	}
+	in := m.InputShape.Size()
+	if n < 1 || len(images) != n*in {
+		return &ExportError{Reason: fmt.Sprintf("bundle: %d image values for %d samples of %v (want %d)", len(images), n, m.InputShape, n*in)}
+	}
+	dims := append([]int64{int64(n)}, shapeInt64(m.InputShape)...)
+	x := NewFloat(InputName, dims, slices.Clone(images))
+	outDims := append([]int64{int64(n)}, shapeInt64(m.OutputShape())...)
+	name := LogitsName
+	if endsInSoftmax(m) {
+		name = ProbabilitiesName
+	}
+	outs := []*Tensor{NewFloat(name, outDims, m.Predict(images, n, nil))}
+	if opt.Logits {
+		outs = append(outs, NewFloat(LogitsName, outDims, slices.Clone(m.Logits(images, n, false))))
+	}
+	if err := WriteTestDataSet(filepath.Join(dir, "test_data_set_0"), []*Tensor{x}, outs); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("onnxexport: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, "model.onnx"), b, 0o644); err != nil {
+		return fmt.Errorf("onnxexport: %w", err)
+	}
+	return nil
+}
+
+func shapeInt64(s train.Shape) []int64 {
+	out := make([]int64, len(s))
+	for i, d := range s {
+		out[i] = int64(d)
+	}
+	return out
+}

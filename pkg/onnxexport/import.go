@@ -1,0 +1,811 @@
+package onnxexport
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/fmkit/fmkit/pkg/onnxexport/internal/onnxpb"
+	"github.com/fmkit/fmkit/pkg/train"
+)
+
+// ModelInfo describes an imported model beyond its layers: the ModelProto's header, its
+// metadata_props, and how the graph's inputs and outputs map onto the train.Model.
+type ModelInfo struct {
+	IRVersion       int64
+	Opset           int64 // default-domain opset
+	ProducerName    string
+	ProducerVersion string
+	Domain          string
+	ModelVersion    int64
+	DocString       string
+	GraphName       string
+	// Metadata holds metadata_props (for fmkit's exports: MetaClassNames,
+	// MetaPreprocessing and the ExportOptions.Metadata entries).
+	Metadata map[string]string
+	// Input is the name of the single runtime input; InputShape its declared shape
+	// (the batch dimension first).
+	Input      string
+	InputShape []Dim
+	// Outputs lists the graph outputs in order, each with where the model computes it.
+	Outputs []OutputInfo
+}
+
+// OutputInfo places one graph output in the imported model.
+type OutputInfo struct {
+	Name string
+	// Layers is how many of the model's layers compute this output, starting from the
+	// input: len(m.Layers) for the model's final output, 0 for the input itself.
+	Layers int
+	// Logits marks the input of a softmax fused into the last layer (or of a final
+	// Softmax layer): what Model.Logits returns.
+	Logits bool
+}
+
+// ClassNames decodes the MetaClassNames entry; it returns nil and no error when there is
+// none.
+func (i *ModelInfo) ClassNames() ([]string, error) {
+	s, ok := i.Metadata[MetaClassNames]
+	if !ok {
+		return nil, nil
+	}
+	var names []string
+	if err := json.Unmarshal([]byte(s), &names); err != nil {
+		return nil, &ModelError{Node: "model", Attribute: "metadata_props " + MetaClassNames, Reason: "not a JSON list of strings: " + err.Error()}
+	}
+	return names, nil
+}
+
+// ImportFile reads an .onnx file and imports it (see Import). Errors name the file.
+func ImportFile(path string) (*train.Model, *ModelInfo, error) {
+	b, err := readFileCapped(path, MaxModelBytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, info, err := Import(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, info, nil
+}
+
+// Import decodes a serialized ONNX model and builds the equivalent train.Model.
+//
+// The graph must be a sequential chain from a single float input (N, d1..dk) to its
+// outputs: every value computed from the input feeds at most one node. Subgraphs of
+// constants (initializers, Constant nodes and any node whose inputs are all constant,
+// e.g. Constant -> Reshape's shape) are folded first. The chain's nodes become layers:
+//
+//   - Conv (2-D, group 1; strides, dilations, pads, asymmetric pads and auto_pad) ->
+//     Conv2D with explicit pads; W and B must be constant;
+//   - MaxPool, AveragePool (2-D; strides, pads, auto_pad, ceil_mode, count_include_pad;
+//     pads smaller than the window) -> MaxPool2D, AvgPool2D;
+//   - BatchNormalization (inference) -> BatchNorm;
+//   - Gemm (transB, alpha, beta and a bias broadcasting over the batch, folded into the
+//     weights), MatMul with a constant right operand, and an Add of a constant after a
+//     Gemm, MatMul or Conv (folded into the bias) -> Dense or the Conv's bias;
+//   - Relu -> fused into a preceding Conv2D or Dense, or a ReLU layer;
+//   - Softmax over the features of a (N, F) value (axis 1 or -1, any opset) -> fused
+//     into a final Dense, or a Softmax layer;
+//   - Flatten with axis 1, and Reshape to (N, -1) (0, -1, or the fixed batch size first)
+//     -> Flatten; a Reshape that changes nothing and Identity are dropped;
+//   - Dropout -> Dropout (the identity at inference).
+//
+// Anything else is an *UnsupportedError naming the node, its op and the attribute at
+// fault (e.g. a 1-D convolution: the native engine is 2-D); an invalid model is a
+// *ModelError or *TensorError. Weights with NaN or Inf are refused naming the initializer.
+// The imported model keeps the weights bit for bit unless alpha or beta scale them.
+func Import(data []byte) (*train.Model, *ModelInfo, error) {
+	mp, err := decodeModelProto(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := lowerModel(mp)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, info, err := importGraph(g, nil, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	fillInfo(info, mp)
+	return m, info, nil
+}
+
+func fillInfo(info *ModelInfo, mp *onnxpb.ModelProto) {
+	info.ProducerName = mp.GetProducerName()
+	info.ProducerVersion = mp.GetProducerVersion()
+	info.Domain = mp.GetDomain()
+	info.ModelVersion = mp.GetModelVersion()
+	info.DocString = mp.GetDocString()
+	info.Metadata = map[string]string{}
+	for _, p := range mp.GetMetadataProps() {
+		info.Metadata[p.GetKey()] = p.GetValue()
+	}
+}
+
+// importer holds the state of the walk along the chain.
+type importer struct {
+	g       *Graph
+	consts  map[string]*Tensor
+	cur     string      // the chain's current value
+	shape   train.Shape // its per-sample shape
+	steps   []step
+	pos     map[string]int // chain value -> number of steps that compute it
+	side    map[string]string
+	fixedB  int64 // the declared batch size, or -1 when it is symbolic
+	inShape train.Shape
+}
+
+// step is one layer of the chain and the node it came from.
+type step struct {
+	layer train.Layer
+	node  *NodeBase
+	// dense and conv point at the layer's weights for bias folding.
+	foldBias bool // an Add of a constant may fold into this step's bias
+}
+
+// importGraph builds the model of g. bound gives constant values for some of g's inputs
+// (the native engine binds all but the first); sample, when not nil, is the per-sample
+// shape of the runtime input, used where its declaration is symbolic.
+func importGraph(g *Graph, bound map[string]*Tensor, sample []int64) (*train.Model, *ModelInfo, error) {
+	im := &importer{g: g, consts: map[string]*Tensor{}, pos: map[string]int{}, side: map[string]string{}}
+	for name, t := range g.Initializers {
+		im.consts[name] = t
+	}
+	var runtime []ValueInfo
+	for _, in := range g.Inputs {
+		if t, ok := bound[in.Name]; ok {
+			im.consts[in.Name] = t
+			continue
+		}
+		runtime = append(runtime, in)
+	}
+	if len(runtime) != 1 {
+		names := make([]string, len(runtime))
+		for i, in := range runtime {
+			names[i] = strconv.Quote(in.Name)
+		}
+		return nil, nil, &UnsupportedError{Node: "graph", Attribute: "input",
+			Reason: fmt.Sprintf("%d runtime inputs %v: the native engine takes exactly one", len(runtime), names)}
+	}
+	in := runtime[0]
+	info := &ModelInfo{IRVersion: g.IRVersion, Opset: g.Opset, GraphName: g.Name, Input: in.Name,
+		InputShape: slices.Clone(in.Shape)}
+	place := fmt.Sprintf("input %q", in.Name)
+	if in.DataType != Float {
+		return nil, nil, &UnsupportedError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("type %s: the native engine takes FLOAT", in.DataType)}
+	}
+	if in.Shape == nil && sample == nil {
+		return nil, nil, &UnsupportedError{Node: "graph", Attribute: place, Reason: "the shape is not declared: the native engine needs (N, d1, ..., dk)"}
+	}
+	if in.Shape != nil && len(in.Shape) < 2 {
+		return nil, nil, &UnsupportedError{Node: "graph", Attribute: place,
+			Reason: fmt.Sprintf("rank %d: the native engine needs a batch dimension and at least one more, (N, d1, ..., dk)", len(in.Shape))}
+	}
+	if sample != nil && in.Shape != nil && len(sample)+1 != len(in.Shape) {
+		return nil, nil, &ModelError{Node: "graph", Attribute: place,
+			Reason: fmt.Sprintf("given a rank-%d value, declared rank %d", len(sample)+1, len(in.Shape))}
+	}
+	im.fixedB = -1
+	if in.Shape != nil {
+		im.fixedB = in.Shape[0].Value
+		for i, d := range in.Shape[1:] {
+			v := d.Value
+			if sample != nil {
+				if v >= 0 && v != sample[i] {
+					return nil, nil, &ModelError{Node: "graph", Attribute: place,
+						Reason: fmt.Sprintf("dim %d is %d, declared %d", i+1, sample[i], v)}
+				}
+				v = sample[i]
+			}
+			if v < 0 {
+				return nil, nil, &UnsupportedError{Node: "graph", Attribute: place,
+					Reason: fmt.Sprintf("dim %d is %s: the native engine needs fixed per-sample dims", i+1, d)}
+			}
+			im.inShape = append(im.inShape, 0)
+			im.inShape[i] = int(v)
+		}
+	} else {
+		for _, v := range sample {
+			im.inShape = append(im.inShape, int(v))
+		}
+	}
+	if n, err := numElements(shapeInt64(im.inShape)); err != nil || n < 1 || n > MaxTensorBytes/4 {
+		return nil, nil, &UnsupportedError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("per-sample shape %v is empty or too large", im.inShape)}
+	}
+	im.cur, im.shape = in.Name, im.inShape.Clone()
+	im.pos[in.Name] = 0
+
+	for _, n := range g.Nodes {
+		if err := im.node(n); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	// Place the outputs.
+	outPos := make([]int, len(g.Outputs))
+	last := 0
+	for i, o := range g.Outputs {
+		p, ok := im.pos[o.Name]
+		if !ok {
+			if _, c := im.consts[o.Name]; c {
+				return nil, nil, &UnsupportedError{Node: "graph", Attribute: fmt.Sprintf("output %q", o.Name), Reason: "a constant output: the native engine computes outputs from the input"}
+			}
+			if by, s := im.side[o.Name]; s {
+				return nil, nil, &UnsupportedError{Node: by, Attribute: fmt.Sprintf("output %q", o.Name), Reason: "a secondary output of a node: the native engine computes one value per node"}
+			}
+			return nil, nil, &UnsupportedError{Node: "graph", Attribute: fmt.Sprintf("output %q", o.Name), Reason: "not on the chain from the input"}
+		}
+		outPos[i] = p
+		last = max(last, p)
+	}
+	if last == 0 {
+		return nil, nil, &UnsupportedError{Node: "graph", Attribute: "output",
+			Reason: "the outputs are the input itself: the native engine needs at least one layer"}
+	}
+	steps := im.steps[:last] // a dead tail is dropped
+
+	// Fuse activations where no output needs the value between them.
+	isOut := map[int]bool{}
+	for _, p := range outPos {
+		isOut[p] = true
+	}
+	newPos := make([]int, last+1) // old position -> new position
+	logitsAt := -1                // old position of a fused final softmax's input
+	var layers []train.Layer
+	for i := 0; i < len(steps); i++ {
+		s := steps[i]
+		if len(layers) > 0 && !isOut[i] {
+			switch prev := layers[len(layers)-1].(type) {
+			case *train.Conv2D:
+				if _, ok := s.layer.(*train.ReLU); ok && prev.Act == train.ActNone {
+					prev.Act = train.ActReLU
+					newPos[i+1] = len(layers)
+					newPos[i] = -1
+					continue
+				}
+			case *train.Dense:
+				if _, ok := s.layer.(*train.ReLU); ok && prev.Act == train.ActNone {
+					prev.Act = train.ActReLU
+					newPos[i+1] = len(layers)
+					newPos[i] = -1
+					continue
+				}
+			}
+		}
+		if d, ok := lastLayer(layers).(*train.Dense); ok && i == len(steps)-1 && d.Act == train.ActNone {
+			if _, ok := s.layer.(*train.Softmax); ok {
+				d.Act = train.ActSoftmax
+				logitsAt = i
+				newPos[i+1] = len(layers)
+				continue
+			}
+		}
+		layers = append(layers, s.layer)
+		newPos[i+1] = len(layers)
+	}
+	for i, o := range g.Outputs {
+		p := outPos[i]
+		oi := OutputInfo{Name: o.Name, Layers: newPos[p]}
+		if p == logitsAt {
+			oi = OutputInfo{Name: o.Name, Layers: len(layers), Logits: true}
+		}
+		info.Outputs = append(info.Outputs, oi)
+	}
+	m, err := train.NewModel(im.inShape, layers...)
+	if err != nil {
+		var se *train.ShapeError
+		if errors.As(err, &se) {
+			for _, s := range steps {
+				if s.layer.Name() == se.Layer {
+					return nil, nil, &UnsupportedError{Node: s.node.ID(), Op: s.node.Op, Reason: "the native engine refuses it: " + se.Msg}
+				}
+			}
+		}
+		return nil, nil, &UnsupportedError{Node: "graph", Reason: "the native engine refuses the model: " + err.Error()}
+	}
+	return m, info, nil
+}
+
+func lastLayer(ls []train.Layer) train.Layer {
+	if len(ls) == 0 {
+		return nil
+	}
+	return ls[len(ls)-1]
+}
+
+// node handles one node of the graph: it folds it, adds it to the chain, or fails.
+func (im *importer) node(n Node) error {
+	b := n.Base()
+	var dyn []int // positions of inputs that are not constant
+	for i, name := range b.Inputs {
+		if name == "" {
+			continue
+		}
+		if _, ok := im.consts[name]; !ok {
+			dyn = append(dyn, i)
+		}
+	}
+	if len(dyn) == 0 {
+		return im.fold(n)
+	}
+	for _, i := range dyn {
+		name := b.Inputs[i]
+		if name == im.cur {
+			continue
+		}
+		if _, ok := im.pos[name]; ok {
+			return b.unsupported("input "+strconv.Itoa(i),
+				"value %q feeds more than one node: the native engine runs a sequential chain", name)
+		}
+		if by, ok := im.side[name]; ok {
+			return b.unsupported("input "+strconv.Itoa(i),
+				"value %q is a secondary output of node %s: the native engine computes one value per node", name, by)
+		}
+		return b.errorf("input "+strconv.Itoa(i), "value %q is not defined", name)
+	}
+	if len(dyn) > 1 {
+		return b.unsupported("inputs", "takes the chain's value %q twice: the native engine runs a sequential chain", im.cur)
+	}
+	for i, out := range b.Outputs {
+		if i > 0 && out != "" {
+			im.side[out] = b.ID()
+		}
+	}
+	im.cur = b.Outputs[0]
+	if err := im.chain(n, dyn[0]); err != nil {
+		return err
+	}
+	im.pos[im.cur] = len(im.steps)
+	return nil
+}
+
+// fold evaluates a node whose inputs are all constant and records its outputs.
+func (im *importer) fold(n Node) error {
+	b := n.Base()
+	in := make([]*Tensor, len(b.Inputs))
+	types := make([]TensorType, len(b.Inputs))
+	for i, name := range b.Inputs {
+		if name != "" {
+			in[i] = im.consts[name]
+			types[i] = TensorType{in[i].DataType, in[i].Dims}
+		}
+	}
+	outTypes, err := inferNode(n, types, func(name string) *Tensor { return im.consts[name] })
+	if err != nil {
+		return err
+	}
+	out, err := evalNode(n, in, outTypes)
+	if err != nil {
+		return err
+	}
+	for i, name := range b.Outputs {
+		if name != "" && i < len(out) {
+			out[i].Name = name
+			im.consts[name] = out[i]
+		}
+	}
+	return nil
+}
+
+// add appends a layer made from node b; the chain's shape becomes out.
+func (im *importer) add(l train.Layer, b *NodeBase, out train.Shape, foldBias bool) {
+	im.steps = append(im.steps, step{layer: l, node: b, foldBias: foldBias})
+	im.shape = out
+}
+
+// weights returns the constant input i of b, checking that it exists and is finite.
+func (im *importer) weights(b *NodeBase, i int, what string) (*Tensor, error) {
+	name := b.input(i)
+	t, ok := im.consts[name]
+	if !ok {
+		return nil, b.unsupported("input "+strconv.Itoa(i), "%s %q is computed at run time: the native engine needs constant weights", what, name)
+	}
+	if t.DataType != Float {
+		return nil, b.errorf("input "+strconv.Itoa(i), "%s %q has type %s, want FLOAT", what, name, t.DataType)
+	}
+	for j, v := range t.Float {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, b.errorf("input "+strconv.Itoa(i), "initializer %q (%s) holds %v at element %d: weights must be finite", name, what, v, j)
+		}
+	}
+	return t, nil
+}
+
+func newParam(dims []int64, data []float32) *train.Param {
+	shape := make([]int, len(dims))
+	for i, d := range dims {
+		shape[i] = int(d)
+	}
+	return &train.Param{Shape: shape, Data: data}
+}
+
+// full returns the chain value's whole shape with the declared batch size (or 1).
+func (im *importer) full() []int64 {
+	return append([]int64{max(im.fixedB, 1)}, shapeInt64(im.shape)...)
+}
+
+// noValue is inferNode's value lookup when only static types are known.
+func noValue(string) *Tensor { return nil }
+
+func toShape(d []int64) train.Shape {
+	s := make(train.Shape, len(d))
+	for i, v := range d {
+		s[i] = int(v)
+	}
+	return s
+}
+
+// chain turns node n, whose input at index at is the chain's value, into layers.
+func (im *importer) chain(n Node, at int) error {
+	b := n.Base()
+	rank := len(im.shape) + 1
+	x := im.full()
+	if _, add := n.(*Add); !add && at != 0 {
+		return b.unsupported("input "+strconv.Itoa(at), "the chain's value is input %d of %s: the native engine needs it as input 0, with constant weights", at, b.Op)
+	}
+	switch n := n.(type) {
+	case *Conv:
+		if at != 0 {
+			return b.unsupported("input "+strconv.Itoa(at), "the chain's value is the weights: the native engine needs constant weights")
+		}
+		w, err := im.weights(b, 1, "W")
+		if err != nil {
+			return err
+		}
+		if len(w.Dims) != rank {
+			return b.errorf("input 0", "the input %q has rank %d, W %v has rank %d", b.Inputs[0], rank, w.Dims, len(w.Dims))
+		}
+		if rank != 4 {
+			return b.unsupported("kernel_shape", "%d-D convolution: the native engine is 2-D", rank-2)
+		}
+		var bias *Tensor
+		types := []TensorType{{Float, x}, {Float, w.Dims}}
+		if b.input(2) != "" {
+			if bias, err = im.weights(b, 2, "B"); err != nil {
+				return err
+			}
+			types = append(types, TensorType{Float, bias.Dims})
+		}
+		outT, err := inferNode(n, types, noValue)
+		if err != nil {
+			return err
+		}
+		win, _ := n.Window.resolve(b, 2, w.Dims[2:])
+		_, pads, _ := win.outputShape(b, x)
+		bd := make([]float32, w.Dims[0])
+		if bias != nil {
+			copy(bd, bias.Float)
+		}
+		l := &train.Conv2D{Filters: int(w.Dims[0]), KH: int(w.Dims[2]), KW: int(w.Dims[3]),
+			Stride:   [2]int{int(win.Strides[0]), int(win.Strides[1])},
+			Dilation: [2]int{int(win.Dilations[0]), int(win.Dilations[1])},
+			Pads:     [4]int{int(pads[0]), int(pads[1]), int(pads[2]), int(pads[3])},
+			Padding:  train.PadExplicit,
+			W:        newParam(w.Dims, slices.Clone(w.Float)), B: newParam([]int64{w.Dims[0]}, bd)}
+		im.add(l, b, toShape(outT[0].Shape[1:]), true)
+	case *MaxPool, *AveragePool:
+		var win Window
+		avg, cip := false, false
+		if mp, ok := n.(*MaxPool); ok {
+			win = mp.Window
+		} else {
+			ap := n.(*AveragePool)
+			win, avg, cip = ap.Window, true, ap.CountIncludePad
+		}
+		if rank != 4 {
+			return b.unsupported("kernel_shape", "%d-D pooling on a rank-%d input: the native engine is 2-D", rank-2, rank)
+		}
+		outT, err := inferNode(n, []TensorType{{Float, x}}, noValue)
+		if err != nil {
+			return err
+		}
+		win, _ = win.resolve(b, 2, nil)
+		if win.Dilations[0] != 1 || win.Dilations[1] != 1 {
+			return b.unsupported("dilations", "%v: the native engine pools without dilation", win.Dilations)
+		}
+		_, pads, _ := win.outputShape(b, x)
+		for i, p := range pads {
+			if p >= win.KernelShape[i%2] {
+				return b.unsupported("pads", "pad %d >= window %d: the native engine needs pads smaller than the window", p, win.KernelShape[i%2])
+			}
+		}
+		ceil := win.CeilMode && win.AutoPad == NotSet
+		kh, kw := int(win.KernelShape[0]), int(win.KernelShape[1])
+		stride := [2]int{int(win.Strides[0]), int(win.Strides[1])}
+		p4 := [4]int{int(pads[0]), int(pads[1]), int(pads[2]), int(pads[3])}
+		var l train.Layer
+		if avg {
+			l = &train.AvgPool2D{KH: kh, KW: kw, Stride: stride, Pads: p4, Padding: train.PadExplicit, CeilMode: ceil, CountIncludePad: cip}
+		} else {
+			l = &train.MaxPool2D{KH: kh, KW: kw, Stride: stride, Pads: p4, Padding: train.PadExplicit, CeilMode: ceil}
+		}
+		im.add(l, b, toShape(outT[0].Shape[1:]), false)
+	case *BatchNormalization:
+		if rank != 2 && rank != 4 {
+			return b.unsupported("input 0", "a rank-%d input: the native engine normalises (N, C) or (N, C, H, W)", rank)
+		}
+		if n.Epsilon == 0 {
+			return b.unsupported("epsilon", "epsilon 0: the native engine needs epsilon > 0")
+		}
+		var ps [4]*Tensor
+		types := []TensorType{{Float, x}}
+		for i, what := range []string{"scale", "B", "mean", "var"} {
+			t, err := im.weights(b, i+1, what)
+			if err != nil {
+				return err
+			}
+			ps[i] = t
+			types = append(types, TensorType{Float, t.Dims})
+		}
+		if _, err := inferNode(n, types, noValue); err != nil {
+			return err
+		}
+		for c, v := range ps[3].Float {
+			if v < 0 {
+				return b.errorf("input 4", "var[%d] = %v is negative", c, v)
+			}
+		}
+		mk := func(t *Tensor) *train.Param { return newParam(t.Dims, slices.Clone(t.Float)) }
+		l := &train.BatchNorm{Epsilon: float64(n.Epsilon), Scale: mk(ps[0]), Bias: mk(ps[1]), Mean: mk(ps[2]), Var: mk(ps[3])}
+		im.add(l, b, im.shape, false)
+	case *Gemm:
+		if at != 0 {
+			return b.unsupported("input "+strconv.Itoa(at), "the chain's value is B or C: the native engine needs constant weights")
+		}
+		if n.TransA {
+			return b.unsupported("transA", "transA=1 transposes the batch: the native engine needs A as (N, K)")
+		}
+		if rank != 2 {
+			return b.errorf("input 0", "A has rank %d, want 2", rank)
+		}
+		w, err := im.weights(b, 1, "B")
+		if err != nil {
+			return err
+		}
+		types := []TensorType{{Float, x}, {Float, w.Dims}}
+		var c *Tensor
+		if b.input(2) != "" {
+			if c, err = im.weights(b, 2, "C"); err != nil {
+				return err
+			}
+			types = append(types, TensorType{Float, c.Dims})
+		}
+		outT, err := inferNode(n, types, noValue)
+		if err != nil {
+			return err
+		}
+		units, k := outT[0].Shape[1], int64(im.shape[0])
+		wd := make([]float32, units*k)
+		for u := int64(0); u < units; u++ {
+			for j := int64(0); j < k; j++ {
+				v := w.Float[j*units+u] // B (K, U)
+				if n.TransB {
+					v = w.Float[u*k+j] // B (U, K)
+				}
+				if n.Alpha != 1 {
+					v *= n.Alpha
+				}
+				wd[u*k+j] = v
+			}
+		}
+		bd := make([]float32, units)
+		if c != nil {
+			if len(c.Dims) == 2 && c.Dims[0] != 1 {
+				return b.unsupported("input 2", "C %v varies along the batch: the native engine needs one bias per unit", c.Dims)
+			}
+			for u := range bd {
+				v := c.Float[0]
+				if len(c.Float) > 1 {
+					v = c.Float[u]
+				}
+				if n.Beta != 1 {
+					v *= n.Beta
+				}
+				bd[u] = v
+			}
+		}
+		l := &train.Dense{Units: int(units), W: newParam([]int64{units, k}, wd), B: newParam([]int64{units}, bd)}
+		im.add(l, b, train.Shape{int(units)}, true)
+	case *MatMul:
+		if at != 0 {
+			return b.unsupported("input 1", "the chain's value is MatMul's right operand: the native engine computes x W^T with constant W")
+		}
+		if rank != 2 {
+			return b.unsupported("input 0", "MatMul of a rank-%d value: the native engine multiplies (N, K) by a constant (K, U)", rank)
+		}
+		w, err := im.weights(b, 1, "B")
+		if err != nil {
+			return err
+		}
+		if len(w.Dims) != 2 {
+			return b.unsupported("input 1", "B %v: the native engine multiplies by a constant 2-D matrix", w.Dims)
+		}
+		if _, err := inferNode(n, []TensorType{{Float, x}, {Float, w.Dims}}, noValue); err != nil {
+			return err
+		}
+		k, units := w.Dims[0], w.Dims[1]
+		wd := make([]float32, units*k)
+		for u := int64(0); u < units; u++ {
+			for j := int64(0); j < k; j++ {
+				wd[u*k+j] = w.Float[j*units+u]
+			}
+		}
+		l := &train.Dense{Units: int(units), W: newParam([]int64{units, k}, wd), B: newParam([]int64{units}, make([]float32, units))}
+		im.add(l, b, train.Shape{int(units)}, true)
+	case *Add:
+		other := 1 - at
+		c, err := im.weights(b, other, "addend")
+		if err != nil {
+			return err
+		}
+		return im.foldAdd(b, c, other)
+	case *Relu:
+		im.add(&train.ReLU{}, b, im.shape, false)
+	case *Softmax:
+		if rank != 2 {
+			return b.unsupported("axis", "softmax of a rank-%d value: the native engine's softmax works on (N, features)", rank)
+		}
+		axis, err := normAxis(b, "axis", n.Axis, rank, false)
+		if err != nil {
+			return err
+		}
+		if axis != 1 {
+			return b.unsupported("axis", "axis %d normalises over the batch: the native engine normalises each sample", n.Axis)
+		}
+		im.add(&train.Softmax{}, b, im.shape, false)
+	case *Flatten:
+		axis, err := normAxis(b, "axis", n.Axis, rank, true)
+		if err != nil {
+			return err
+		}
+		if axis != 1 {
+			return b.unsupported("axis", "axis %d merges the batch with other dims: the native engine flattens to (N, features) (axis 1)", n.Axis)
+		}
+		im.add(&train.Flatten{}, b, train.Shape{im.shape.Size()}, false)
+	case *Reshape:
+		shape := n.Shape
+		if shape == nil {
+			t, ok := im.consts[b.input(1)]
+			if !ok {
+				return b.unsupported("input 1", "the shape is computed at run time: the native engine needs a constant shape")
+			}
+			if err := checkReshapeShape(b, t, n.AllowZero); err != nil {
+				return err
+			}
+			shape = t.Int64
+		}
+		out, err := im.reshape(b, shape, n.AllowZero)
+		if err != nil {
+			return err
+		}
+		switch {
+		case out.Equal(im.shape): // a no-op
+		case len(out) == 1:
+			im.add(&train.Flatten{}, b, out, false)
+		default:
+			return b.unsupported("input 1", "Reshape to (N, %v): the native engine reshapes only to (N, features)", out)
+		}
+	case *Identity:
+	case *Dropout:
+		im.add(&train.Dropout{Rate: float64(n.Ratio)}, b, im.shape, false)
+	default:
+		return b.unsupported("", "op %s on the chain's value is not supported by the native engine", b.Op)
+	}
+	return nil
+}
+
+// foldAdd folds the constant c (input `at` of an Add) into the bias of the previous layer.
+func (im *importer) foldAdd(b *NodeBase, c *Tensor, at int) error {
+	var prev *step
+	if len(im.steps) > 0 {
+		prev = &im.steps[len(im.steps)-1]
+	}
+	// The chain value must be that layer's raw output.
+	if prev == nil || !prev.foldBias || im.pos[b.Inputs[1-at]] != len(im.steps) {
+		return b.unsupported("input "+strconv.Itoa(at), "Add of a constant only folds into the bias of the Gemm, MatMul or Conv just before it")
+	}
+	for _, o := range im.g.Outputs {
+		if p, ok := im.pos[o.Name]; ok && p == len(im.steps) {
+			return b.unsupported("input "+strconv.Itoa(1-at), "the value before the Add, %q, is also a graph output: the native engine folds the Add into the bias", o.Name)
+		}
+	}
+	if _, err := broadcastShapes(c.Dims, im.full()); err != nil {
+		return b.errorf("input "+strconv.Itoa(at), "%v", err)
+	}
+	var bias []float32
+	switch l := prev.layer.(type) {
+	case *train.Dense:
+		bias = l.B.Data
+		// c must be () or (U) or (1, U) or (1) ...: one value per unit, the same for every sample.
+		if !perChannel(c.Dims, 1, int64(l.Units), 2) {
+			return b.unsupported("input "+strconv.Itoa(at), "addend %v is not one value per unit", c.Dims)
+		}
+	case *train.Conv2D:
+		bias = l.B.Data
+		if !perChannel(c.Dims, 3, int64(l.Filters), 4) {
+			return b.unsupported("input "+strconv.Itoa(at), "addend %v is not one value per channel (C, 1, 1)", c.Dims)
+		}
+	}
+	for i := range bias {
+		v := c.Float[0]
+		if len(c.Float) > 1 {
+			v = c.Float[i]
+		}
+		bias[i] += v
+	}
+	return nil
+}
+
+// perChannel reports whether dims, aligned right against a value of rank `rank` whose
+// channel axis is `fromEnd` axes from the end, hold one value per channel (or a single
+// value): every axis is 1 except possibly the channel axis, which is 1 or channels.
+func perChannel(dims []int64, fromEnd int, channels int64, rank int) bool {
+	if len(dims) > rank {
+		return false
+	}
+	for i, d := range dims {
+		axis := len(dims) - 1 - i // axes from the end
+		if axis == fromEnd-1 {
+			if d != 1 && d != channels {
+				return false
+			}
+		} else if d != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// reshape returns the per-sample shape Reshape gives the chain's value, or an error when
+// the target does not keep the batch as its first dimension.
+func (im *importer) reshape(b *NodeBase, shape []int64, allowZero bool) (train.Shape, error) {
+	if len(shape) == 0 {
+		return nil, b.unsupported("input 1", "Reshape to a scalar drops the batch")
+	}
+	x := shapeInt64(im.shape) // per sample
+	size := int64(im.shape.Size())
+	rest := make([]int64, len(shape)-1)
+	known, neg := int64(1), -1
+	for i, v := range shape[1:] {
+		switch {
+		case v == 0 && !allowZero:
+			if i >= len(x) {
+				return nil, b.errorf("input 1", "shape[%d] = 0 copies a dimension the input does not have", i+1)
+			}
+			rest[i] = x[i]
+		case v == -1:
+			neg = i
+			continue
+		default:
+			rest[i] = v
+		}
+		if rest[i] != 0 && known > MaxTensorBytes/rest[i] {
+			return nil, b.errorf("input 1", "shape %v is too large", shape)
+		}
+		known *= rest[i]
+	}
+	first := shape[0]
+	keeps := (first == 0 && !allowZero) || (first > 0 && first == im.fixedB)
+	if first == -1 && neg < 0 && known == size {
+		keeps = true
+	}
+	if !keeps {
+		return nil, b.unsupported("input 1", "Reshape to %v does not keep the batch as the first dimension", shape)
+	}
+	if neg >= 0 {
+		if known == 0 || size%known != 0 {
+			return nil, b.errorf("input 1", "cannot infer -1 in shape %v for a sample of %v", shape, im.shape)
+		}
+		rest[neg] = size / known
+		known = size
+	}
+	if known != size {
+		return nil, b.errorf("input 1", "shape %v does not hold a sample of %v (%d elements)", shape, im.shape, size)
+	}
+	return toShape(rest), nil
+}

@@ -1,0 +1,367 @@
+package onnxexport
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fmkit/fmkit/pkg/onnxexport/internal/onnxpb"
+	"github.com/fmkit/fmkit/pkg/train"
+)
+
+// graphModel builds a serialized model: one float input with the given dims, the named
+// outputs (type only), initializers and nodes.
+func graphModel(t testing.TB, opset int64, in []Dim, outs []string, inits []*Tensor, nodes ...*onnxpb.NodeProto) []byte {
+	t.Helper()
+	g := &onnxpb.GraphProto{Name: proto.String("test"), Node: nodes,
+		Input: []*onnxpb.ValueInfoProto{tensorValueInfo("x", Float, in...)}}
+	for _, o := range outs {
+		g.Output = append(g.Output, &onnxpb.ValueInfoProto{Name: proto.String(o), Type: &onnxpb.TypeProto{
+			Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(Float))}}}})
+	}
+	for _, it := range inits {
+		g.Initializer = append(g.Initializer, it.ToProto())
+	}
+	ir := int64(7)
+	if opset < 13 {
+		ir = 6
+	}
+	b, err := encodeModel(&onnxpb.ModelProto{IrVersion: proto.Int64(ir), Graph: g,
+		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func randTensor(rng *rand.Rand, name string, dims ...int64) *Tensor {
+	v := make([]float32, prod(dims))
+	for i := range v {
+		v[i] = float32(rng.NormFloat64() * 0.3)
+	}
+	return NewFloat(name, dims, v)
+}
+
+func ints(name string, v ...int64) *Tensor { return NewInt64(name, []int64{int64(len(v))}, v) }
+
+func sym() Dim          { return Dim{Value: -1, Param: "N"} }
+func fixed(v int64) Dim { return Dim{Value: v} }
+func dims(v ...int64) []Dim {
+	d := []Dim{sym()}
+	for _, x := range v {
+		d = append(d, fixed(x))
+	}
+	return d
+}
+
+// importCases are graphs in the forms other exporters write, each imported into the
+// native engine and compared with the reference evaluator.
+func importCases(t testing.TB) []struct {
+	name   string
+	model  []byte
+	input  []int64
+	layers string // the imported model's layer kinds
+} {
+	rng := rand.New(rand.NewPCG(7, 7))
+	r := func(name string, d ...int64) *Tensor { return randTensor(rng, name, d...) }
+	type tc = struct {
+		name   string
+		model  []byte
+		input  []int64
+		layers string
+	}
+	return []tc{
+		{"Gemm alpha beta transB=0 broadcast bias, Gemm transB=1 scalar bias", graphModel(t, 13, dims(12), []string{"y"},
+			[]*Tensor{r("b1", 12, 5), r("c1", 1, 5), r("b2", 4, 5), r("c2")},
+			node("g1", "Gemm", []string{"x", "b1", "c1"}, []string{"h"}, attrFloat("alpha", 0.5), attrFloat("beta", 2)),
+			node("r1", "Relu", []string{"h"}, []string{"hr"}),
+			node("g2", "Gemm", []string{"hr", "b2", "c2"}, []string{"z"}, attrInt("transB", 1)),
+			node("s", "Softmax", []string{"z"}, []string{"y"}, attrInt("axis", -1))),
+			[]int64{3, 12}, "dense dense"},
+		{"Constant shape Reshape [0,-1], Identity, Dropout, MatMul+Add, opset-11 Softmax", graphModel(t, 11, dims(2, 3, 4), []string{"y"},
+			[]*Tensor{r("w", 24, 7), r("b", 7)},
+			node("c", "Constant", nil, []string{"shape"}, attrTensor("value", ints("", 0, -1))),
+			node("rs", "Reshape", []string{"x", "shape"}, []string{"flat"}),
+			node("id", "Identity", []string{"flat"}, []string{"flat2"}),
+			node("do", "Dropout", []string{"flat2"}, []string{"d", "mask"}, attrFloat("ratio", 0.2)),
+			node("mm", "MatMul", []string{"d", "w"}, []string{"mmo"}),
+			node("add", "Add", []string{"b", "mmo"}, []string{"z"}),
+			node("s", "Softmax", []string{"z"}, []string{"y"}, attrInt("axis", 1))),
+			[]int64{3, 2, 3, 4}, "flatten dropout dense"},
+		{"Conv asymmetric pads, strides, dilations, bias by Add; MaxPool ceil_mode; AveragePool SAME_LOWER", graphModel(t, 13, dims(2, 9, 8), []string{"y"},
+			[]*Tensor{r("w", 3, 2, 3, 2), r("cb", 1, 3, 1, 1), r("gw", 5, 3*3*4), r("gb", 5)},
+			node("conv", "Conv", []string{"x", "w"}, []string{"c"}, attrInts("pads", 0, 1, 2, 0), attrInts("strides", 2, 1), attrInts("dilations", 1, 2)),
+			node("add", "Add", []string{"c", "cb"}, []string{"cbias"}),
+			node("relu", "Relu", []string{"cbias"}, []string{"cr"}),
+			node("mp", "MaxPool", []string{"cr"}, []string{"p"}, attrInts("kernel_shape", 3, 2), attrInts("strides", 2, 2),
+				attrInts("pads", 1, 0, 1, 1), attrInt("ceil_mode", 1)),
+			node("ap", "AveragePool", []string{"p"}, []string{"a"}, attrInts("kernel_shape", 2, 2), attrString("auto_pad", "SAME_LOWER")),
+			node("fl", "Flatten", []string{"a"}, []string{"f"}),
+			node("g", "Gemm", []string{"f", "gw", "gb"}, []string{"y"}, attrInt("transB", 1))),
+			[]int64{2, 2, 9, 8}, "conv pool avgpool flatten dense"},
+		{"Conv SAME_UPPER stride 2, BatchNormalization, AveragePool count_include_pad ceil, Reshape [-1,36]", graphModel(t, 13, dims(1, 7, 7), []string{"y"},
+			[]*Tensor{r("w", 4, 1, 3, 3), r("b", 4), r("scale", 4), r("bias", 4), r("mean", 4),
+				NewFloat("var", []int64{4}, []float32{0.5, 1, 1.5, 2}), ints("shape", -1, 36)},
+			node("conv", "Conv", []string{"x", "w", "b"}, []string{"c"}, attrString("auto_pad", "SAME_UPPER"), attrInts("strides", 2, 2), attrInts("kernel_shape", 3, 3)),
+			node("bn", "BatchNormalization", []string{"c", "scale", "bias", "mean", "var"}, []string{"n"}, attrFloat("epsilon", 1e-5)),
+			node("ap", "AveragePool", []string{"n"}, []string{"a"}, attrInts("kernel_shape", 3, 3), attrInts("strides", 2, 2),
+				attrInts("pads", 1, 1, 1, 1), attrInt("count_include_pad", 1), attrInt("ceil_mode", 1)),
+			node("rs", "Reshape", []string{"a", "shape"}, []string{"f"}),
+			node("s", "Softmax", []string{"f"}, []string{"y"})),
+			[]int64{3, 1, 7, 7}, "conv bn avgpool flatten softmax"},
+		{"fixed batch: Reshape [2,12], Gemm without C; two outputs", graphModel(t, 13, []Dim{fixed(2), fixed(3), fixed(4)}, []string{"f", "y"},
+			[]*Tensor{r("w", 12, 6), ints("shape", 2, 12)},
+			node("rs", "Reshape", []string{"x", "shape"}, []string{"f"}),
+			node("g", "Gemm", []string{"f", "w"}, []string{"y"})),
+			[]int64{2, 3, 4}, "flatten dense"},
+	}
+}
+
+// TestImportMatchesReference imports graphs in other exporters' forms and checks the
+// native engine against the reference evaluator (both float32 results; the native engine
+// sums in float32, the reference in float64: 1e-5 absolute plus relative).
+func TestImportMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, tc := range importCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			x := randTensor(rng, "x", tc.input...)
+			got, err := NativeEngine(tc.model, []*Tensor{x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := naiveEngine(tc.model, []*Tensor{x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				if !equalInts(got[i].Dims, want[i].Dims) {
+					t.Fatalf("output %d: dims %v, want %v", i, got[i].Dims, want[i].Dims)
+				}
+				abs, rel, ok := Compare(got[i].Float, want[i].Float, 1e-5, 1e-5)
+				if !ok {
+					t.Errorf("output %d: max abs %g rel %g", i, abs, rel)
+				}
+			}
+			g, err := DecodeModel(tc.model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, _, err := importGraph(g, nil, tc.input[1:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kinds []string
+			for _, l := range m.Layers {
+				kinds = append(kinds, l.Kind())
+			}
+			if got := strings.Join(kinds, " "); got != tc.layers {
+				t.Errorf("layers %q, want %q", got, tc.layers)
+			}
+		})
+	}
+}
+
+// TestImportErrors: every model the native engine cannot run is refused with an error
+// naming the node, op and attribute, of the right kind.
+func TestImportErrors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	r := func(name string, d ...int64) *Tensor { return randTensor(rng, name, d...) }
+	nanW := r("w", 4, 3)
+	nanW.Float[5] = float32(math.NaN())
+	infW := r("w", 2, 1, 3, 3)
+	infW.Float[0] = float32(math.Inf(-1))
+	two := graphModel(t, 13, dims(3), []string{"y"}, nil, node("add", "Add", []string{"x", "x2"}, []string{"y"}))
+	{ // a second runtime input
+		mp := decodeProto(t, two)
+		mp.Graph.Input = append(mp.Graph.Input, tensorValueInfo("x2", Float, dims(3)...))
+		two, _ = encodeModel(mp)
+	}
+	const unsup, invalid = true, false
+	for _, tc := range []struct {
+		name        string
+		model       []byte
+		unsupported bool
+		want        string
+	}{
+		{"1-D conv", graphModel(t, 13, dims(1, 10), []string{"y"}, []*Tensor{r("w", 2, 1, 3)},
+			node("c", "Conv", []string{"x", "w"}, []string{"y"})), unsup, `node "c" (Conv): kernel_shape: unsupported: 1-D convolution: the native engine is 2-D`},
+		{"3-D conv", graphModel(t, 13, dims(1, 4, 4, 4), []string{"y"}, []*Tensor{r("w", 2, 1, 3, 3, 3)},
+			node("c", "Conv", []string{"x", "w"}, []string{"y"})), unsup, "3-D convolution"},
+		{"input rank does not match the conv", graphModel(t, 13, dims(28, 28), []string{"y"}, []*Tensor{r("w", 4, 1, 3, 3)},
+			node("c", "Conv", []string{"x", "w"}, []string{"y"})), invalid, `the input "x" has rank 3, W [4 1 3 3] has rank 4`},
+		{"input without batch", graphModel(t, 13, []Dim{sym()}, []string{"y"}, nil,
+			node("r", "Relu", []string{"x"}, []string{"y"})), unsup, "rank 1: the native engine needs a batch dimension"},
+		{"symbolic feature dim", graphModel(t, 13, []Dim{sym(), {Value: -1, Param: "C"}}, []string{"y"}, nil,
+			node("r", "Relu", []string{"x"}, []string{"y"})), unsup, "dim 1 is C: the native engine needs fixed per-sample dims"},
+		{"NaN weight", graphModel(t, 13, dims(3), []string{"y"}, []*Tensor{nanW},
+			node("g", "Gemm", []string{"x", "w"}, []string{"y"}, attrInt("transB", 1))), invalid, `initializer "w" (B) holds NaN at element 5`},
+		{"Inf weight", graphModel(t, 13, dims(1, 5, 5), []string{"y"}, []*Tensor{infW},
+			node("c", "Conv", []string{"x", "w"}, []string{"y"})), invalid, `initializer "w" (W) holds -Inf at element 0`},
+		{"two runtime inputs", two, unsup, `2 runtime inputs ["x" "x2"]: the native engine takes exactly one`},
+		{"branch", graphModel(t, 13, dims(3), []string{"y"}, nil,
+			node("a", "Relu", []string{"x"}, []string{"h"}),
+			node("b", "Relu", []string{"x"}, []string{"y"})), unsup, `node "b" (Relu): input 0: unsupported: value "x" feeds more than one node`},
+		{"reshape fixing the batch", graphModel(t, 13, dims(2, 3), []string{"y"}, []*Tensor{ints("s", 1, -1)},
+			node("rs", "Reshape", []string{"x", "s"}, []string{"y"})), unsup, "Reshape to [1 -1] does not keep the batch"},
+		{"reshape to 3-D", graphModel(t, 13, dims(2, 3), []string{"y"}, []*Tensor{ints("s", 0, 3, 2)},
+			node("rs", "Reshape", []string{"x", "s"}, []string{"y"})), unsup, "Reshape to (N, (3, 2))"},
+		{"flatten axis 2", graphModel(t, 13, dims(2, 3), []string{"y"}, nil,
+			node("f", "Flatten", []string{"x"}, []string{"y"}, attrInt("axis", 2))), unsup, `node "f" (Flatten): axis: unsupported: axis 2 merges the batch`},
+		{"softmax over the batch", graphModel(t, 13, dims(4), []string{"y"}, nil,
+			node("s", "Softmax", []string{"x"}, []string{"y"}, attrInt("axis", 0))), unsup, "axis 0 normalises over the batch"},
+		{"softmax of a 3-D value", graphModel(t, 13, dims(4, 5), []string{"y"}, nil,
+			node("s", "Softmax", []string{"x"}, []string{"y"})), unsup, "softmax of a rank-3 value"},
+		{"transA", graphModel(t, 13, dims(3), []string{"y"}, []*Tensor{r("w", 3, 2)},
+			node("g", "Gemm", []string{"x", "w"}, []string{"y"}, attrInt("transA", 1))), unsup, "transA=1"},
+		{"Gemm bias along the batch", graphModel(t, 13, []Dim{fixed(3), fixed(4)}, []string{"y"}, []*Tensor{r("w", 4, 5), r("c", 3, 5)},
+			node("g", "Gemm", []string{"x", "w", "c"}, []string{"y"})), unsup, "C [3 5] varies along the batch"},
+		{"Add not after a layer with a bias", graphModel(t, 13, dims(3), []string{"y"}, []*Tensor{r("c", 3)},
+			node("r", "Relu", []string{"x"}, []string{"h"}),
+			node("a", "Add", []string{"h", "c"}, []string{"y"})), unsup, "Add of a constant only folds into the bias"},
+		{"unsupported op", graphModel(t, 13, dims(3), []string{"y"}, nil,
+			node("s", "Sigmoid", []string{"x"}, []string{"y"})), unsup, `op type "Sigmoid" is not supported`},
+		{"grouped conv", graphModel(t, 13, dims(2, 5, 5), []string{"y"}, []*Tensor{r("w", 2, 1, 3, 3)},
+			node("c", "Conv", []string{"x", "w"}, []string{"y"}, attrInt("group", 2))), unsup, "group=2"},
+		{"dilated MaxPool", graphModel(t, 13, dims(1, 6, 6), []string{"y"}, nil,
+			node("p", "MaxPool", []string{"x"}, []string{"y"}, attrInts("kernel_shape", 2, 2), attrInts("dilations", 2, 2))), unsup, "dilations: unsupported"},
+		{"pool pads as large as the window", graphModel(t, 13, dims(1, 6, 6), []string{"y"}, nil,
+			node("p", "MaxPool", []string{"x"}, []string{"y"}, attrInts("kernel_shape", 2, 2), attrInts("pads", 2, 0, 0, 0))), unsup, "smaller than the window"},
+		{"an identity graph", graphModel(t, 13, dims(3), []string{"y"}, nil,
+			node("i", "Identity", []string{"x"}, []string{"y"})), unsup, "at least one layer"},
+		{"dropout mask as output", graphModel(t, 11, dims(3), []string{"y", "mask"}, nil,
+			node("d", "Dropout", []string{"x"}, []string{"y", "mask"})), unsup, "secondary output"},
+		{"weights computed at run time", graphModel(t, 13, dims(3), []string{"y"}, nil,
+			node("m", "MatMul", []string{"x", "x"}, []string{"y"})), unsup, "takes the chain's value \"x\" twice"},
+		{"not a model", []byte("not an onnx file"), invalid, "protobuf"},
+	} {
+		_, _, err := Import(tc.model)
+		if err == nil {
+			t.Errorf("%s: imported", tc.name)
+			continue
+		}
+		if errors.Is(err, ErrUnsupported) != tc.unsupported || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s:\n got %v (unsupported %v)\nwant %q (unsupported %v)", tc.name, err, errors.Is(err, ErrUnsupported), tc.want, tc.unsupported)
+		}
+	}
+}
+
+const (
+	torchBookDir     = "../../testdata/onnx/torch_book"
+	torchVariantsDir = "../../testdata/onnx/torch_variants"
+)
+
+// TestImportTorch imports PyTorch's exports (testdata/gen/onnx/torch_book.py) and checks
+// the native engine against torch's own outputs on real test images within 1e-5
+// (absolute; both are float32 engines summing in different orders).
+func TestImportTorch(t *testing.T) {
+	for _, tc := range []struct {
+		dir    string
+		layers string
+	}{
+		{torchBookDir, "conv pool conv pool conv flatten dense dense"},
+		{torchVariantsDir, "conv pool bn avgpool flatten dense"},
+	} {
+		m, info, err := ImportFile(filepath.Join(tc.dir, "model.onnx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for _, l := range m.Layers {
+			kinds = append(kinds, l.Kind())
+		}
+		if got := strings.Join(kinds, " "); got != tc.layers {
+			t.Errorf("%s: layers %q, want %q", tc.dir, got, tc.layers)
+		}
+		if info.ProducerName != "pytorch" || info.Input != "input" || len(info.Outputs) != 1 || info.Outputs[0].Name != "probabilities" {
+			t.Errorf("%s: info %+v", tc.dir, info)
+		}
+		r, err := VerifyTolerance(tc.dir, NativeEngine, 1e-5, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.OK {
+			t.Errorf("%s: native vs torch: max abs %g, max rel %g", tc.dir, r.MaxAbs, r.MaxRel)
+		}
+		t.Logf("%s: native vs torch on %v: max abs %.3g, max rel %.3g", tc.dir, r.DataSets[0].Outputs[0].Dims, r.MaxAbs, r.MaxRel)
+		r, err = VerifyTolerance(tc.dir, naiveEngine, 1e-5, 0)
+		if err != nil || !r.OK {
+			t.Errorf("%s: reference evaluator vs torch: %+v %v", tc.dir, r, err)
+		}
+	}
+}
+
+// FuzzImport: Import must never panic, whatever the bytes; what it accepts must build a
+// model that runs.
+func FuzzImport(f *testing.F) {
+	// Small seeds only: the fuzzer mutates and re-runs them thousands of times a second,
+	// which a 670 KB model (torch_book) slows to a crawl.
+	for _, p := range []string{"../../testdata/onnx/tiny.onnx", torchVariantsDir + "/model.onnx"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	for _, tc := range importCases(f) {
+		f.Add(tc.model)
+	}
+	if m, err := train.BuildModel("c4k3-bn-p2-a2s1-x0.5-f-d10", train.Shape{1, 8, 8}, train.NewRNG(1)); err == nil {
+		if b, err := Export(m, ExportOptions{Logits: true}); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, info, err := Import(b)
+		if err != nil {
+			if m != nil || info != nil {
+				t.Fatal("results with an error")
+			}
+			return
+		}
+		weights := 0
+		for _, p := range m.Params() {
+			weights += p.Size()
+		}
+		if m.InputShape.Size() > 1<<12 || weights > 1<<16 || len(m.Layers) > 32 {
+			return // too large to run quickly; Import itself was exercised
+		}
+		x := NewFloat("x", append([]int64{1}, shapeInt64(m.InputShape)...), make([]float32, m.InputShape.Size()))
+		if _, err := RunImported(m, info, x); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+var benchModel *train.Model
+
+// BenchmarkExportBook measures exporting the book model (167,114 parameters).
+func BenchmarkExportBook(b *testing.B) {
+	m := train.BookModel(train.NewRNG(1))
+	for b.Loop() {
+		out, err := Export(m, ExportOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(out)))
+	}
+}
+
+// BenchmarkImportBook measures importing the exported book model.
+func BenchmarkImportBook(b *testing.B) {
+	data, err := Export(train.BookModel(train.NewRNG(1)), ExportOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		m, _, err := Import(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchModel = m
+	}
+}
