@@ -1,0 +1,308 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/fmkit/fmkit/internal/atomicfile"
+	"github.com/fmkit/fmkit/pkg/fmnist"
+	fmrt "github.com/fmkit/fmkit/pkg/runtime"
+	"github.com/fmkit/fmkit/pkg/train"
+)
+
+// maxImageBytes bounds an image file read into memory (the pixel cap of
+// fmnist.Preprocess bounds the decoded size).
+const maxImageBytes = 256 << 20
+
+// imageExts are the extensions a directory argument is scanned for.
+var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".bmp": true,
+	".tif": true, ".tiff": true, ".webp": true}
+
+type classifyOptions struct {
+	eng      engineOptions
+	top      int
+	asJSON   bool
+	polarity string
+	savePre  string
+	explain  string
+}
+
+// result is one input's outcome, printed as text or as one JSON line.
+type result struct {
+	File          string    `json:"file"`
+	Class         string    `json:"class,omitempty"`
+	Index         int       `json:"index"`
+	Probability   float32   `json:"probability"`
+	Probabilities []float32 `json:"probabilities,omitempty"`
+	Top           []ranked  `json:"top,omitempty"`
+	Inverted      bool      `json:"inverted"`
+	Engine        string    `json:"engine,omitempty"`
+	Provider      string    `json:"provider,omitempty"`
+	Error         string    `json:"error,omitempty"`
+
+	pre *fmnist.Preprocessed
+}
+
+type ranked struct {
+	Class       string  `json:"class"`
+	Index       int     `json:"index"`
+	Probability float32 `json:"probability"`
+}
+
+func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var o classifyOptions
+	fs := newFlags("fminfer", stdout, strings.TrimSpace(usage)+"\n\nClassification flags:")
+	o.eng.register(fs, true)
+	fs.IntVarP(&o.top, "top", "k", 1, "show the K most probable classes")
+	fs.BoolVar(&o.asJSON, "json", false, "print one JSON object per line and image")
+	fs.StringVar(&o.polarity, "polarity", "auto", "source polarity: auto, light (light object on dark, like the dataset) or dark (dark object on light, like catalog photos)")
+	fs.StringVar(&o.savePre, "save-preprocessed", "", "write the 28x28 image the model saw, as PNG, into this directory")
+	fs.StringVar(&o.explain, "explain", "", "write a picture of the prediction (image and class probabilities) to this PNG file (one image only)")
+	if err := parse(fs, args, true); err != nil {
+		return err
+	}
+	if err := o.eng.check(); err != nil {
+		return err
+	}
+	if o.top < 1 || o.top > fmnist.NumClasses {
+		return usageError{fmt.Errorf("--top must be between 1 and %d, got %d", fmnist.NumClasses, o.top)}
+	}
+	pol, err := parsePolarity(o.polarity)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{errors.New("no images given (pass files, a directory, or - for standard input)")}
+	}
+	if o.savePre != "" {
+		if st, err := os.Stat(o.savePre); err != nil || !st.IsDir() {
+			return usageError{fmt.Errorf("--save-preprocessed %s: not an existing directory", o.savePre)}
+		}
+	}
+	inputs, err := expandInputs(fs.Args())
+	if err != nil {
+		return err
+	}
+	if o.explain != "" && len(inputs) != 1 {
+		return usageError{fmt.Errorf("--explain takes exactly one image, got %d", len(inputs))}
+	}
+
+	results := make([]*result, len(inputs))
+	var batch []float32
+	var good []*result
+	for i, in := range inputs {
+		r := &result{File: in, Index: -1}
+		results[i] = r
+		pre, err := preprocess(in, stdin, pol)
+		if err != nil {
+			r.Error = err.Error()
+			continue
+		}
+		r.pre = pre
+		r.Inverted = pre.Inverted
+		batch = append(batch, pre.Input...)
+		good = append(good, r)
+	}
+
+	if len(good) > 0 {
+		p, err := o.eng.open(o.eng.engine, stderr)
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		info := p.Info()
+		if o.eng.verbose {
+			fmt.Fprintln(stderr, "fminfer:", describe(info))
+		}
+		probs, err := p.Predict(batch, len(good), nil)
+		if err != nil {
+			return err
+		}
+		for i, r := range good {
+			r.fill(probs[i*fmnist.NumClasses:(i+1)*fmnist.NumClasses], o.top, info)
+		}
+	}
+
+	failed := 0
+	for i, r := range results {
+		if r.Error == "" && o.savePre != "" {
+			if err := savePreprocessed(o.savePre, i, r); err != nil {
+				r.Error = err.Error()
+			}
+		}
+		if r.Error == "" && o.explain != "" {
+			if err := explain(o.explain, r); err != nil {
+				r.Error = err.Error()
+			}
+		}
+		if r.Error != "" {
+			failed++
+			fmt.Fprintf(stderr, "fminfer: %s: %s\n", r.File, r.Error)
+		}
+		if err := r.print(stdout, o.asJSON); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return checkFailed{fmt.Sprintf("%d of %d inputs failed", failed, len(results))}
+	}
+	return nil
+}
+
+func parsePolarity(s string) (fmnist.Polarity, error) {
+	switch strings.ToLower(s) {
+	case "auto":
+		return fmnist.Auto, nil
+	case "light", "light-on-dark":
+		return fmnist.LightOnDark, nil
+	case "dark", "dark-on-light":
+		return fmnist.DarkOnLight, nil
+	}
+	return 0, usageError{fmt.Errorf("--polarity must be auto, light or dark, got %q", s)}
+}
+
+// expandInputs turns the arguments into a list of inputs: files as given,
+// directories as their image files (sorted), "-" as standard input.
+func expandInputs(args []string) ([]string, error) {
+	var out []string
+	stdinUsed := false
+	for _, a := range args {
+		if a == "-" {
+			if stdinUsed {
+				return nil, usageError{errors.New("- (standard input) given more than once")}
+			}
+			stdinUsed = true
+			out = append(out, a)
+			continue
+		}
+		st, err := os.Stat(a)
+		if err != nil || !st.IsDir() {
+			out = append(out, a) // a missing file is reported with the results
+			continue
+		}
+		entries, err := os.ReadDir(a)
+		if err != nil {
+			out = append(out, a)
+			continue
+		}
+		var names []string
+		for _, e := range entries {
+			if !e.IsDir() && imageExts[strings.ToLower(filepath.Ext(e.Name()))] {
+				names = append(names, filepath.Join(a, e.Name()))
+			}
+		}
+		sort.Strings(names)
+		if len(names) == 0 {
+			return nil, usageError{fmt.Errorf("directory %s holds no images (%s)", a, extList())}
+		}
+		out = append(out, names...)
+	}
+	return out, nil
+}
+
+func extList() string {
+	var e []string
+	for k := range imageExts {
+		e = append(e, k)
+	}
+	sort.Strings(e)
+	return strings.Join(e, " ")
+}
+
+// preprocess reads one input and turns it into the model's input.
+func preprocess(name string, stdin io.Reader, pol fmnist.Polarity) (*fmnist.Preprocessed, error) {
+	var data []byte
+	var err error
+	if name == "-" {
+		data, err = io.ReadAll(io.LimitReader(stdin, maxImageBytes+1))
+	} else {
+		data, err = readImageFile(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxImageBytes {
+		return nil, fmt.Errorf("file larger than %d MiB", maxImageBytes>>20)
+	}
+	return fmnist.Preprocess(bytes.NewReader(data), fmnist.PreprocessOptions{Polarity: pol})
+}
+
+func readImageFile(name string) ([]byte, error) {
+	st, err := os.Stat(name)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, errors.New("no such file")
+		}
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, errors.New("is a directory")
+	}
+	if !st.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	if st.Size() > maxImageBytes {
+		return nil, fmt.Errorf("file larger than %d MiB", maxImageBytes>>20)
+	}
+	return os.ReadFile(name)
+}
+
+// fill sets the prediction fields from one image's probabilities.
+func (r *result) fill(probs []float32, top int, info fmrt.Info) {
+	r.Probabilities = append([]float32(nil), probs...)
+	order := make([]int, len(probs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return probs[order[a]] > probs[order[b]] })
+	r.Index = train.Argmax(probs)
+	r.Class = fmnist.ClassNames[r.Index]
+	r.Probability = probs[r.Index]
+	for _, k := range order[:top] {
+		r.Top = append(r.Top, ranked{fmnist.ClassNames[k], k, probs[k]})
+	}
+	r.Engine = info.Engine
+	r.Provider = info.Provider.String()
+}
+
+func (r *result) print(w io.Writer, asJSON bool) error {
+	if asJSON {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	if r.Error != "" {
+		_, err := fmt.Fprintf(w, "%s: error: %s\n", r.File, r.Error)
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s (%d) %.1f%%\n", r.File, r.Class, r.Index, 100*r.Probability)
+	if len(r.Top) > 1 {
+		for i, t := range r.Top {
+			fmt.Fprintf(&b, "  %d. %-12s %6.2f%%\n", i+1, t.Class, 100*t.Probability)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// savePreprocessed writes what the model saw as DIR/NNN-name.png.
+func savePreprocessed(dir string, i int, r *result) error {
+	base := "stdin"
+	if r.File != "-" {
+		base = strings.TrimSuffix(filepath.Base(r.File), filepath.Ext(r.File))
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%03d-%s.png", i, base))
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return png.Encode(w, r.pre.Gray) })
+}

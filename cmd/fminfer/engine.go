@@ -1,0 +1,161 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/fmkit/fmkit/models"
+	"github.com/fmkit/fmkit/pkg/onnxexport"
+	fmrt "github.com/fmkit/fmkit/pkg/runtime"
+	"github.com/fmkit/fmkit/pkg/train"
+)
+
+// Engine names for --engine.
+const (
+	engineAuto   = "auto"
+	engineORT    = "ort"
+	engineNative = "native"
+)
+
+// maxModelBytes bounds a model file read into memory.
+const maxModelBytes = 1 << 30
+
+// engineOptions are the flags that choose the model and how it runs.
+type engineOptions struct {
+	model    string
+	engine   string
+	provider fmrt.Provider
+	library  string
+	threads  int
+	verbose  bool
+}
+
+func (o *engineOptions) register(fs *pflag.FlagSet, withEngine bool) {
+	fs.StringVar(&o.model, "model", "", "ONNX model file (default: the model embedded in fminfer)")
+	if withEngine {
+		fs.StringVar(&o.engine, "engine", engineAuto, "engine: ort (onnxruntime), native, or auto (ort when its library is found, else native)")
+	}
+	fs.Var(&o.provider, "provider", "onnxruntime execution provider: cpu, cuda[:DEVICE] or auto (CUDA, else CPU with a warning)")
+	fs.StringVar(&o.library, "ort-library", "", "onnxruntime shared library (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, the set-up cache, system paths)")
+	fs.IntVar(&o.threads, "threads", 0, "threads per prediction (0: the engine's default)")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "say which engine, provider and library run")
+}
+
+func (o *engineOptions) check() error {
+	switch o.engine {
+	case engineAuto, engineORT, engineNative, "":
+	default:
+		return usageError{fmt.Errorf("--engine must be ort, native or auto, got %q", o.engine)}
+	}
+	if o.threads < 0 {
+		return usageError{fmt.Errorf("--threads must be 0 or more, got %d", o.threads)}
+	}
+	return nil
+}
+
+// modelBytes returns the chosen model and a name for messages.
+func (o *engineOptions) modelBytes() ([]byte, string, error) {
+	if o.model == "" {
+		return models.Default, "embedded model " + models.DefaultName, nil
+	}
+	st, err := os.Stat(o.model)
+	if err != nil {
+		return nil, "", fmt.Errorf("--model: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, "", fmt.Errorf("--model %s: not a regular file", o.model)
+	}
+	if st.Size() > maxModelBytes {
+		return nil, "", fmt.Errorf("--model %s: %d bytes exceeds the %d-byte limit", o.model, st.Size(), maxModelBytes)
+	}
+	b, err := os.ReadFile(o.model)
+	if err != nil {
+		return nil, "", fmt.Errorf("--model: %w", err)
+	}
+	return b, o.model, nil
+}
+
+// open returns a predictor for engine (ort, native or auto), saying on
+// stderr when auto falls back to the native engine.
+func (o *engineOptions) open(engine string, stderr io.Writer) (fmrt.Predictor, error) {
+	data, name, err := o.modelBytes()
+	if err != nil {
+		return nil, err
+	}
+	switch engine {
+	case engineNative:
+		return openNative(data, name, o.threads)
+	case engineORT:
+		return o.openORT(data, name, stderr)
+	}
+	if _, err := fmrt.LoadLibrary(o.library); err != nil {
+		fmt.Fprintf(stderr, "note: onnxruntime is not available (%v); using the native engine\n", firstLine(err))
+		return openNative(data, name, o.threads)
+	}
+	return o.openORT(data, name, stderr)
+}
+
+func (o *engineOptions) openORT(data []byte, name string, stderr io.Writer) (fmrt.Predictor, error) {
+	p, err := fmrt.NewORT(data, fmrt.ORTOptions{LibraryPath: o.library, Provider: o.provider,
+		IntraOpThreads: o.threads, Warn: stderr, ModelName: name})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// openNative imports an ONNX model into the native engine.
+func openNative(data []byte, name string, threads int) (fmrt.Predictor, error) {
+	m, _, err := onnxexport.Import(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := checkNativeShape(m, name); err != nil {
+		return nil, err
+	}
+	if threads > 0 {
+		m.SetThreads(threads)
+	}
+	return fmrt.NewNative(m, fmrt.Info{}), nil
+}
+
+// checkNativeShape checks that m maps 1x28x28 images to 10 classes.
+func checkNativeShape(m *train.Model, name string) error {
+	if !m.InputShape.Equal(train.Shape{fmrt.Channels, fmrt.Height, fmrt.Width}) {
+		return fmt.Errorf("%s: the model takes inputs of shape %v per image, not (1,28,28)", name, m.InputShape)
+	}
+	if out := m.OutputShape(); out.Size() != fmrt.NumClasses {
+		return fmt.Errorf("%s: the model gives %v outputs per image, not %d class probabilities", name, out, fmrt.NumClasses)
+	}
+	return nil
+}
+
+// describe is the one-line account of what runs, for --verbose.
+func describe(info fmrt.Info) string {
+	s := fmt.Sprintf("engine %s, provider %s", info.Engine, info.Provider)
+	if info.Library.Path != "" {
+		s += fmt.Sprintf(", onnxruntime %s at %s", info.Library.Version, info.Library.Path)
+	}
+	if info.Fallback != "" {
+		s += " (fell back: " + info.Fallback + ")"
+	}
+	return s
+}
+
+// firstLine returns the first line of err's message.
+func firstLine(err error) string {
+	s := err.Error()
+	for i, c := range s {
+		if c == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// isNoCgo reports whether err says onnxruntime was compiled out.
+func isNoCgo(err error) bool { return errors.Is(err, fmrt.ErrNoCgo) }

@@ -1,0 +1,137 @@
+// Command fminfer classifies images with the Fashion-MNIST CNN, through
+// onnxruntime or the native Go engine, and checks that the two agree.
+//
+// Usage:
+//
+//	fminfer [flags] IMAGE... | DIR | -    classify images (- reads one image from standard input)
+//	fminfer eval [flags]                  accuracy over the 10,000 test images
+//	fminfer parity [flags]                both engines over the test set; fails past the tolerance
+//	fminfer verify [--engine E] DIR...    run ONNX model-zoo / backend-test directories
+//	fminfer doctor                        what was found: onnxruntime, providers, data, model
+//
+// Exit codes:
+//
+//	0  success
+//	1  some inputs failed, or a check (parity, verify) did not pass
+//	2  usage error
+//	3  runtime failure: the model or the onnxruntime library could not be loaded or run
+//	4  the requested execution provider (CUDA) is not available
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	fmrt "github.com/fmkit/fmkit/pkg/runtime"
+)
+
+// Exit codes, as documented above.
+const (
+	exitOK       = 0
+	exitInputs   = 1
+	exitUsage    = 2
+	exitRuntime  = 3
+	exitProvider = 4
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+
+// usageError marks an error caused by the command line.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// checkFailed marks a check that ran and did not pass (exit 1).
+type checkFailed struct{ msg string }
+
+func (e checkFailed) Error() string { return e.msg }
+
+// run is the whole program, testable in-process.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var err error
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "eval":
+		err = runEval(args[1:], stdout, stderr)
+	case "parity":
+		err = runParity(args[1:], stdout, stderr)
+	case "verify":
+		err = runVerify(args[1:], stdout, stderr)
+	case "doctor":
+		err = runDoctor(args[1:], stdout, stderr)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		err = runClassify(args, stdin, stdout, stderr)
+	}
+	return exitCode(err, stderr)
+}
+
+// exitCode reports err and maps it to the documented exit code.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, pflag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "fminfer: %v\n", err)
+	var ue usageError
+	var cf checkFailed
+	var pe *fmrt.ProviderError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "Run 'fminfer --help' for usage.")
+		return exitUsage
+	case errors.As(err, &cf):
+		return exitInputs
+	case errors.As(err, &pe):
+		return exitProvider
+	}
+	return exitRuntime
+}
+
+const usage = `fminfer classifies images with the Fashion-MNIST CNN.
+
+Usage:
+  fminfer [flags] IMAGE... | DIR | -    classify images (- reads one image from standard input)
+  fminfer eval [flags]                  accuracy over the 10,000 test images
+  fminfer parity [flags]                both engines over the test set; fails past the tolerance
+  fminfer verify [--engine E] DIR...    run ONNX model-zoo / backend-test directories
+  fminfer doctor                        what was found: onnxruntime, providers, data, model
+
+Run 'fminfer COMMAND --help' for the flags of a command, 'fminfer --help' for classification's.
+
+Exit codes: 0 success; 1 some inputs failed, or a check did not pass; 2 usage error;
+3 runtime failure (model or onnxruntime library); 4 the requested execution provider is not available.
+`
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name string, out io.Writer, synopsis string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.SortFlags = false
+	fs.Usage = func() { fmt.Fprintf(out, "%s\n\nFlags:\n%s", synopsis, fs.FlagUsages()) }
+	return fs
+}
+
+// parse parses args, wrapping errors as usage errors; if positional is
+// false, positional arguments are refused.
+func parse(fs *pflag.FlagSet, args []string, positional bool) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if !positional && fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}

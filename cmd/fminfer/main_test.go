@@ -1,0 +1,359 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fmkit/fmkit/pkg/fmnist"
+	fmrt "github.com/fmkit/fmkit/pkg/runtime"
+)
+
+const (
+	imgFixtures  = "../../pkg/fmnist/testdata/img"
+	runtimeModel = "../../testdata/runtime"
+	torchBook    = "../../testdata/onnx/torch_book"
+)
+
+func runCmd(stdin []byte, args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(args, bytes.NewReader(stdin), &o, &e)
+	return code, o.String(), e.String()
+}
+
+func needData(t *testing.T) *fmnist.Set {
+	t.Helper()
+	dir, err := fmnist.Locate("")
+	if err != nil {
+		t.Skipf("Fashion-MNIST not available (run make setup): %v", err)
+	}
+	s, err := fmnist.LoadTest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func needORT(t *testing.T) {
+	t.Helper()
+	if _, err := fmrt.LoadLibrary(""); err != nil {
+		t.Skipf("onnxruntime not available (run make setup): %v", err)
+	}
+}
+
+// writeTestPNGs writes test images [0,n) as PNG files and returns the paths.
+func writeTestPNGs(t *testing.T, s *fmnist.Set, n int) []string {
+	t.Helper()
+	dir := t.TempDir()
+	var paths []string
+	for i := 0; i < n; i++ {
+		img := &image.Gray{Pix: append([]uint8(nil), s.Image(i)...), Stride: 28, Rect: image.Rect(0, 0, 28, 28)}
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("test-%04d.png", i))
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+// catalogJPEG renders test image i as a catalog photo: dark on white,
+// upscaled to 224x224 (nearest), JPEG quality 90.
+func catalogJPEG(t *testing.T, s *fmnist.Set, i int) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 224, 224))
+	src := s.Image(i)
+	for y := 0; y < 224; y++ {
+		for x := 0; x < 224; x++ {
+			img.SetGray(x, y, color.Gray{Y: 255 - src[(y/8)*28+x/8]})
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func decodeLines(t *testing.T, out string) []result {
+	t.Helper()
+	var rs []result
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r result
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("not JSON: %q: %v", line, err)
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+// TestClassifyTestImages: the embedded model classifies real test images
+// written as PNG, through both engines, with identical answers.
+func TestClassifyTestImages(t *testing.T) {
+	s := needData(t)
+	const n = 20
+	paths := writeTestPNGs(t, s, n)
+	engines := []string{engineNative}
+	if _, err := fmrt.LoadLibrary(""); err == nil {
+		engines = append(engines, engineORT)
+	}
+	var first []result
+	for _, eng := range engines {
+		code, out, errOut := runCmd(nil, append([]string{"--json", "--engine", eng}, paths...)...)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", eng, code, errOut)
+		}
+		rs := decodeLines(t, out)
+		if len(rs) != n {
+			t.Fatalf("%s: %d results for %d images", eng, len(rs), n)
+		}
+		right := 0
+		for i, r := range rs {
+			if r.Engine != eng || r.Provider != "cpu" || len(r.Probabilities) != 10 || r.File != paths[i] {
+				t.Errorf("%s: bad record %+v", eng, r)
+			}
+			if r.Index == int(s.Labels[i]) {
+				right++
+			}
+			if first != nil && first[i].Index != r.Index {
+				t.Errorf("image %d: %s says %d, %s says %d", i, engines[0], first[i].Index, eng, r.Index)
+			}
+		}
+		// The default model reaches about 91% on the test set; 20 images
+		// leave room for two or three mistakes, not more.
+		if right < n-4 {
+			t.Errorf("%s: only %d of %d test images right", eng, right, n)
+		}
+		first = rs
+	}
+}
+
+// TestClassifyCatalogPhoto: a dark-on-white JPEG read from standard input
+// is inverted automatically and classified like the original.
+func TestClassifyCatalogPhoto(t *testing.T) {
+	s := needData(t)
+	code, out, errOut := runCmd(catalogJPEG(t, s, 0), "--json", "--engine", "native", "-")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeLines(t, out)[0]
+	if !r.Inverted || r.File != "-" || r.Index != int(s.Labels[0]) {
+		t.Errorf("catalog photo of a %s: %+v", fmnist.ClassNames[s.Labels[0]], r)
+	}
+}
+
+// TestBadInputs: each bad input gets a message and the documented exit
+// code; good inputs beside bad ones are still classified.
+func TestBadInputs(t *testing.T) {
+	s := needData(t)
+	good := writeTestPNGs(t, s, 1)[0]
+	dir := t.TempDir()
+	zero := filepath.Join(dir, "zero.png")
+	os.WriteFile(zero, nil, 0o644)
+	noImages := filepath.Join(dir, "empty-dir")
+	os.Mkdir(noImages, 0o755)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"missing file", []string{filepath.Join(dir, "nope.png"), good}, exitInputs, "no such file"},
+		{"not an image", []string{filepath.Join(imgFixtures, "text.png"), good}, exitInputs, "not an image"},
+		{"zero-byte file", []string{zero, good}, exitInputs, "zero.png"},
+		{"huge PNG", []string{filepath.Join(imgFixtures, "huge.png"), good}, exitInputs, "100000x100000"},
+		{"truncated PNG", []string{filepath.Join(imgFixtures, "truncated.png"), good}, exitInputs, "truncated.png"},
+		{"directory without images", []string{noImages}, exitUsage, "holds no images"},
+		{"no arguments", nil, exitUsage, "no images"},
+		{"bad flag", []string{"--top", "11", good}, exitUsage, "--top"},
+		{"bad engine", []string{"--engine", "gpu", good}, exitUsage, "--engine"},
+		{"bad polarity", []string{"--polarity", "purple", good}, exitUsage, "--polarity"},
+		{"garbage model", []string{"--engine", "native", "--model", filepath.Join(runtimeModel, "garbage.onnx"), good}, exitRuntime, "garbage.onnx"},
+		{"wrong input shape", []string{"--engine", "native", "--model", filepath.Join(runtimeModel, "wrong_input_shape.onnx"), good}, exitRuntime, "wrong_input_shape.onnx"},
+		{"missing model", []string{"--model", filepath.Join(dir, "none.onnx"), good}, exitRuntime, "none.onnx"},
+		{"model is a directory", []string{"--model", dir, good}, exitRuntime, "not a regular file"},
+	}
+	for _, c := range cases {
+		code, out, errOut := runCmd(nil, c.args...)
+		if code != c.code || !strings.Contains(errOut, c.msg) {
+			t.Errorf("%s: exit %d (want %d), stderr %q", c.name, code, c.code, errOut)
+		}
+		if strings.Contains(errOut, "panic") || strings.Contains(errOut, "goroutine") {
+			t.Errorf("%s: panicked: %s", c.name, errOut)
+		}
+		if c.code == exitInputs && !strings.Contains(out, good+": ") {
+			t.Errorf("%s: the good image was not classified: %q", c.name, out)
+		}
+	}
+}
+
+func TestORTModelErrors(t *testing.T) {
+	needData(t)
+	needORT(t)
+	good := writeTestPNGs(t, needData(t), 1)[0]
+	for _, m := range []string{"garbage.onnx", "wrong_input_shape.onnx"} {
+		code, _, errOut := runCmd(nil, "--engine", "ort", "--model", filepath.Join(runtimeModel, m), good)
+		if code != exitRuntime || !strings.Contains(errOut, m) {
+			t.Errorf("%s: exit %d, stderr %q", m, code, errOut)
+		}
+	}
+}
+
+// TestProviders: cuda is refused with its own exit code on a CPU-only
+// library; auto falls back with one warning line and says so in JSON.
+func TestProviders(t *testing.T) {
+	s := needData(t)
+	needORT(t)
+	good := writeTestPNGs(t, s, 1)[0]
+	code, _, errOut := runCmd(nil, "--engine", "ort", "--provider", "cuda", good)
+	if code != exitProvider || !strings.Contains(errOut, "libonnxruntime_providers") {
+		t.Errorf("cuda: exit %d, stderr %q", code, errOut)
+	}
+	code, out, errOut := runCmd(nil, "--engine", "ort", "--provider", "auto", "--json", good)
+	if code != exitOK {
+		t.Fatalf("auto: exit %d: %s", code, errOut)
+	}
+	if n := strings.Count(errOut, "\n"); n != 1 || !strings.Contains(errOut, "warning") {
+		t.Errorf("auto: want exactly one warning line, got %q", errOut)
+	}
+	if r := decodeLines(t, out)[0]; r.Provider != "cpu" || r.Engine != "ort" {
+		t.Errorf("auto: ran %s on %s", r.Engine, r.Provider)
+	}
+}
+
+func TestSavePreprocessed(t *testing.T) {
+	s := needData(t)
+	paths := writeTestPNGs(t, s, 2)
+	dir := t.TempDir()
+	if code, _, errOut := runCmd(nil, append([]string{"--engine", "native", "--save-preprocessed", dir}, paths...)...); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for i := range paths {
+		f, err := os.Open(filepath.Join(dir, fmt.Sprintf("%03d-test-%04d.png", i, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, ok := img.(*image.Gray)
+		if !ok || !bytes.Equal(g.Pix, s.Image(i)) {
+			t.Errorf("image %d: what the model saw differs from the dataset image", i)
+		}
+	}
+}
+
+func TestEvalAndParity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 10,000 images through both engines")
+	}
+	needData(t)
+	needORT(t)
+	code, out, errOut := runCmd(nil, "eval", "--json", "--engine", "native")
+	if code != exitOK {
+		t.Fatalf("eval: exit %d: %s", code, errOut)
+	}
+	var ev struct {
+		Accuracy float64 `json:"accuracy"`
+		N        int     `json:"n"`
+		IPS      float64 `json:"images_per_second"`
+	}
+	if err := json.Unmarshal([]byte(out), &ev); err != nil || ev.N != 10000 || ev.IPS <= 0 || ev.Accuracy < 0.5 {
+		t.Errorf("eval: %+v (%v) from %q", ev, err, out)
+	}
+	code, out, errOut = runCmd(nil, "parity", "--json")
+	if code != exitOK {
+		t.Fatalf("parity: exit %d: %s%s", code, out, errOut)
+	}
+	var p parityReport
+	if err := json.Unmarshal([]byte(out), &p); err != nil || p.N != 10000 || p.MaxAbsDiff > 1e-5 || p.ArgmaxAgreement != 1 {
+		t.Errorf("parity: %+v (%v)", p, err)
+	}
+	if p.NativeAccuracy != ev.Accuracy {
+		t.Errorf("parity's native accuracy %v differs from eval's %v", p.NativeAccuracy, ev.Accuracy)
+	}
+	// An impossible tolerance fails the gate with exit 1.
+	if code, _, _ := runCmd(nil, "parity", "--max-abs-diff", "0", "--json"); code != exitInputs && p.MaxAbsDiff > 0 {
+		t.Errorf("parity with tolerance 0: exit %d, want %d", code, exitInputs)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	engines := []string{engineNative}
+	if _, err := fmrt.LoadLibrary(""); err == nil {
+		engines = append(engines, engineORT)
+	}
+	for _, eng := range engines {
+		code, out, errOut := runCmd(nil, "verify", "--engine", eng, torchBook)
+		if code != exitOK || !strings.Contains(out, ": ok") {
+			t.Errorf("verify %s: exit %d\n%s%s", eng, code, out, errOut)
+		}
+	}
+	// A corrupted expectation is a mismatch: exit 1.
+	dir := t.TempDir()
+	copyDir(t, torchBook, dir)
+	out0 := filepath.Join(dir, "test_data_set_0", "output_0.pb")
+	b, err := os.ReadFile(out0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-2] ^= 0x40
+	os.WriteFile(out0, b, 0o644)
+	if code, out, _ := runCmd(nil, "verify", dir); code != exitInputs || !strings.Contains(out, "MISMATCH") {
+		t.Errorf("corrupted bundle: exit %d\n%s", code, out)
+	}
+	if code, _, _ := runCmd(nil, "verify", filepath.Join(dir, "missing")); code != exitInputs {
+		t.Errorf("missing directory: exit %d", code)
+	}
+}
+
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDoctor(t *testing.T) {
+	code, out, errOut := runCmd(nil, "doctor", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r doctorReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.ModelErr != "" || r.Metadata["class_names"] == "" || r.Providers["native"] != "available" {
+		t.Errorf("doctor: %+v", r)
+	}
+}

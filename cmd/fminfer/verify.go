@@ -1,0 +1,111 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/fmkit/fmkit/pkg/onnxexport"
+	fmrt "github.com/fmkit/fmkit/pkg/runtime"
+)
+
+// verifyResult is one directory's outcome, for --json.
+type verifyResult struct {
+	Dir    string  `json:"dir"`
+	Engine string  `json:"engine"`
+	MaxAbs float64 `json:"max_abs_diff"`
+	MaxRel float64 `json:"max_rel_diff"`
+	OK     bool    `json:"ok"`
+	Error  string  `json:"error,omitempty"`
+}
+
+func runVerify(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("fminfer verify", stdout, "Usage: fminfer verify [--engine native|ort] DIR...\n\nRuns ONNX model-zoo / backend-test directories (model.onnx with test_data_set_*/input_*.pb\nand output_*.pb) and reports the largest differences per output; exits 1 on a mismatch.")
+	engine := fs.String("engine", engineNative, "engine: native or ort")
+	library := fs.String("ort-library", "", "onnxruntime shared library (default: discovered)")
+	atol := fs.Float64("atol", onnxexport.DefaultVerifyAtol, "absolute tolerance")
+	rtol := fs.Float64("rtol", onnxexport.DefaultVerifyRtol, "relative tolerance")
+	asJSON := fs.Bool("json", false, "print one JSON object per directory")
+	if err := parse(fs, args, true); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{errors.New("verify needs at least one directory")}
+	}
+	if !(*atol >= 0) || !(*rtol >= 0) {
+		return usageError{errors.New("--atol and --rtol must be >= 0")}
+	}
+	var run onnxexport.Engine
+	switch *engine {
+	case engineNative:
+		run = onnxexport.NativeEngine
+	case engineORT:
+		if _, err := fmrt.LoadLibrary(*library); err != nil {
+			return err
+		}
+		run = ortEngine(*library)
+	default:
+		return usageError{fmt.Errorf("--engine must be native or ort, got %q", *engine)}
+	}
+	failed := 0
+	for _, dir := range fs.Args() {
+		res := verifyResult{Dir: dir, Engine: *engine}
+		rep, err := onnxexport.VerifyTolerance(dir, run, *atol, *rtol)
+		if err != nil {
+			res.Error = err.Error()
+		} else {
+			res.MaxAbs, res.MaxRel, res.OK = rep.MaxAbs, rep.MaxRel, rep.OK
+		}
+		if !res.OK {
+			failed++
+		}
+		if *asJSON {
+			if err := writeJSON(stdout, res); err != nil {
+				return err
+			}
+			continue
+		}
+		switch {
+		case res.Error != "":
+			fmt.Fprintf(stdout, "%s: ERROR %s\n", dir, res.Error)
+		default:
+			verdict := "ok"
+			if !rep.OK {
+				verdict = "MISMATCH"
+			}
+			fmt.Fprintf(stdout, "%s: %s (%s; atol %.3g, rtol %.3g)\n", dir, verdict, *engine, *atol, *rtol)
+			for _, ds := range rep.DataSets {
+				for _, o := range ds.Outputs {
+					fmt.Fprintf(stdout, "  %s output %d %q %v: max abs %.3g, max rel %.3g\n", ds.Dir, o.Index, o.Name, o.Dims, o.MaxAbs, o.MaxRel)
+				}
+			}
+		}
+	}
+	if failed > 0 {
+		return checkFailed{fmt.Sprintf("%d of %d directories did not verify", failed, fs.NArg())}
+	}
+	return nil
+}
+
+// ortEngine runs a model with onnxruntime for Verify; only float tensors are
+// supported.
+func ortEngine(library string) onnxexport.Engine {
+	return func(model []byte, inputs []*onnxexport.Tensor) ([]*onnxexport.Tensor, error) {
+		in := make([]fmrt.Tensor, len(inputs))
+		for i, t := range inputs {
+			if t.DataType != onnxexport.Float {
+				return nil, fmt.Errorf("input %d (%q) is %s; the onnxruntime verifier takes float tensors only", i, t.Name, t.DataType)
+			}
+			in[i] = fmrt.Tensor{Name: t.Name, Shape: t.Dims, Data: t.Float}
+		}
+		out, err := fmrt.RunGeneric(model, in, library)
+		if err != nil {
+			return nil, err
+		}
+		res := make([]*onnxexport.Tensor, len(out))
+		for i, t := range out {
+			res[i] = onnxexport.NewFloat(t.Name, t.Shape, t.Data)
+		}
+		return res, nil
+	}
+}
