@@ -1,0 +1,138 @@
+// Command fmtrain trains the Fashion-MNIST CNN natively in Go.
+//
+// Usage:
+//
+//	fmtrain [flags]                      train (the book's recipe by default)
+//	fmtrain summary [--arch SPEC]        print a Keras-like model summary
+//	fmtrain evaluate --model FILE        accuracy, per-class precision and recall, confusion matrix
+//	fmtrain samples --out FILE           a 4x4 grid of images with their class names (PNG)
+//	fmtrain filters --model FILE --out FILE   a layer's filters or feature maps (PNG)
+//	fmtrain augment-preview --out FILE   an image beside augmented versions of it (PNG)
+//
+// Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the state
+// was saved; continue with --resume).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+)
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFail        = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// usageError marks an error caused by the command line.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// run is the whole program, testable in-process.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd, rest := "train", args
+	if len(args) > 0 {
+		switch args[0] {
+		case "summary", "evaluate", "train", "samples", "filters", "augment-preview":
+			cmd, rest = args[0], args[1:]
+		case "help":
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		}
+	}
+	var err error
+	switch cmd {
+	case "summary":
+		err = runSummary(rest, stdout)
+	case "evaluate":
+		err = runEvaluate(rest, stdout, stderr)
+	case "samples":
+		err = runSamples(rest, stdout)
+	case "filters":
+		err = runFilters(rest, stdout)
+	case "augment-preview":
+		err = runAugmentPreview(rest, stdout)
+	default:
+		err = runTrain(ctx, rest, stdout, stderr)
+	}
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, pflag.ErrHelp):
+		return exitOK
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintf(stderr, "fmtrain: %v\n", err)
+		return exitInterrupted
+	}
+	fmt.Fprintf(stderr, "fmtrain: %v\n", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintln(stderr, "Run 'fmtrain --help' for usage.")
+		return exitUsage
+	}
+	return exitFail
+}
+
+const usage = `fmtrain trains the Fashion-MNIST CNN natively in Go.
+
+Usage:
+  fmtrain [flags]                   train (the book's recipe by default)
+  fmtrain summary [--arch SPEC]     print a Keras-like model summary
+  fmtrain evaluate --model FILE     accuracy, per-class precision and recall, confusion matrix
+                                    (--plot FILE: the confusion matrix as a PNG heatmap)
+  fmtrain samples --out FILE        a 4x4 grid of Fashion-MNIST images with their class names
+  fmtrain filters --model FILE --out FILE
+                                    a convolution layer's first 16 filters (--image INDEX:
+                                    its feature maps for one test image)
+  fmtrain augment-preview --out FILE
+                                    one image beside augmented versions of it
+
+Training writes the training curves beside the model (MODEL.curves.png), refreshed each epoch.
+
+Run 'fmtrain COMMAND --help' for the flags of a command.
+Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (state saved; continue with --resume).
+`
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name string, out io.Writer, synopsis string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprintf(out, "%s\n\nFlags:\n%s", synopsis, fs.FlagUsages())
+	}
+	return fs
+}
+
+// parse parses args, wrapping errors as usage errors; positional arguments
+// are refused.
+func parse(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/fmkit/fmkit/pkg/fmnist"
+	"github.com/fmkit/fmkit/pkg/train"
+	"github.com/fmkit/fmkit/pkg/viz"
+)
+
+var errInterrupted = errors.New("interrupted")
+
+// trainOptions are fmtrain's training flags.
+type trainOptions struct {
+	data        string
+	arch        string
+	trainSize   int
+	augment     string
+	dropout     float64
+	out         string
+	checkpoint  string
+	resume      bool
+	quiet       bool
+	cfg         train.Config
+	earlyStop   bool
+	patience    int
+	restoreBest bool
+}
+
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o := trainOptions{cfg: train.DefaultConfig()}
+	fs := newFlags("fmtrain", stdout, "Usage: fmtrain [flags]\n\nTrains a CNN on Fashion-MNIST (the book's recipe by default) and writes the model,\nits history (JSON and CSV) and a resumable checkpoint beside it.")
+	fs.StringVar(&o.data, "data", "", "Fashion-MNIST directory (default: $FMNIST_DATA, /usr/share/datasets/fashion-mnist, the user cache)")
+	fs.IntVar(&o.cfg.Epochs, "epochs", o.cfg.Epochs, "number of epochs")
+	fs.IntVar(&o.cfg.BatchSize, "batch-size", o.cfg.BatchSize, "batch size")
+	fs.Float64Var(&o.cfg.LR, "lr", o.cfg.LR, "Adam learning rate")
+	fs.Uint64Var(&o.cfg.Seed, "seed", o.cfg.Seed, "random seed (weights, shuffling, augmentation, dropout)")
+	fs.StringVar(&o.arch, "arch", "book", `architecture: "book", "small" or a spec such as c32k3-p2-c64k3-f-d32-d10`)
+	fs.IntVar(&o.trainSize, "train-size", 0, "train on the first N training samples only (0: all 60,000)")
+	fs.StringVar(&o.augment, "augment", "", `augmentation, e.g. "hflip,hshift=3" (hflip, vflip, rotate=DEG, wshift=N, hshift=N)`)
+	fs.Float64Var(&o.dropout, "dropout", 0, "dropout rate before the last dense layer (0: none)")
+	fs.BoolVar(&o.earlyStop, "early-stopping", false, "stop when val_loss has not improved for --patience epochs")
+	fs.IntVar(&o.patience, "patience", train.DefaultPatience, "early-stopping patience in epochs")
+	fs.BoolVar(&o.restoreBest, "restore-best", true, "with --early-stopping, end with the weights of the best epoch")
+	fs.BoolVar(&o.cfg.Validate, "validate", true, "evaluate on the test set after each epoch")
+	fs.IntVar(&o.cfg.Threads, "threads", runtime.NumCPU(), "threads (results are bit-reproducible for a fixed count)")
+	fs.StringVar(&o.out, "out", "model.fmk", "model file to write")
+	fs.StringVar(&o.checkpoint, "checkpoint", "", "training-state file (default: the model file with .ckpt)")
+	fs.BoolVar(&o.resume, "resume", false, "continue from the checkpoint")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return o.run(ctx, stdout, stderr)
+}
+
+// expandArch turns the built-in names into specs and inserts dropout.
+func expandArch(arch string, dropout float64) (string, error) {
+	switch arch {
+	case "book":
+		arch = train.BookSpec
+	case "small":
+		arch = train.SmallSpec
+	}
+	if dropout < 0 || dropout >= 1 || dropout != dropout {
+		return "", usageError{fmt.Errorf("--dropout must be in [0, 1), got %v", dropout)}
+	}
+	if dropout > 0 {
+		i := strings.LastIndex(arch, "-")
+		if i < 0 {
+			return "", usageError{fmt.Errorf("--dropout needs at least two layers in --arch %q", arch)}
+		}
+		arch = arch[:i] + "-x" + strconv.FormatFloat(dropout, 'g', -1, 64) + arch[i:]
+	}
+	return arch, nil
+}
+
+// siblings returns the paths written beside the model file.
+func siblings(out string) (historyJSON, historyCSV, ckpt string) {
+	base := strings.TrimSuffix(out, filepath.Ext(out))
+	return base + ".history.json", base + ".history.csv", base + ".ckpt"
+}
+
+func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
+	o.cfg.EarlyStopping = o.earlyStop
+	o.cfg.Patience = o.patience
+	o.cfg.RestoreBest = o.earlyStop && o.restoreBest
+	if o.augment != "" {
+		a, err := train.ParseAugment(o.augment)
+		if err != nil {
+			return usageError{fmt.Errorf("--augment: %w", err)}
+		}
+		o.cfg.Augment = a
+	}
+	if err := o.cfg.Check(); err != nil {
+		return usageError{err}
+	}
+	if o.trainSize < 0 {
+		return usageError{fmt.Errorf("--train-size must be 0 (all) or positive, got %d", o.trainSize)}
+	}
+	arch, err := expandArch(o.arch, o.dropout)
+	if err != nil {
+		return err
+	}
+	if o.out == "" {
+		return usageError{errors.New("--out must name a file")}
+	}
+	if err := checkOutputDir(o.out); err != nil {
+		return err
+	}
+	histJSON, histCSV, ckpt := siblings(o.out)
+	curves := curvesPath(o.out)
+	if o.checkpoint != "" {
+		ckpt = o.checkpoint
+	}
+	m, err := train.BuildModel(arch, train.Shape{1, 28, 28}, train.NewRNG(o.cfg.Seed))
+	if err != nil {
+		return usageError{fmt.Errorf("--arch: %w", err)}
+	}
+	var resume *train.Checkpoint
+	if o.resume {
+		if resume, err = train.LoadCheckpoint(ckpt); err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		if resume.Arch != arch {
+			return usageError{fmt.Errorf("--resume: %s holds architecture %q, not %q", ckpt, resume.Arch, arch)}
+		}
+	}
+
+	dir, err := fmnist.Locate(o.data)
+	if err != nil {
+		return err
+	}
+	trainSet, err := loadData(fmnist.LoadTrain, dir, o.trainSize)
+	if err != nil {
+		return err
+	}
+	var testSet *train.Data
+	if o.cfg.Validate || true {
+		if testSet, err = loadData(fmnist.LoadTest, dir, 0); err != nil {
+			return err
+		}
+	}
+	progOut := io.Discard
+	if !o.quiet {
+		progOut = stdout
+	}
+	isTerm := false
+	if f, ok := stdout.(*os.File); ok && !o.quiet {
+		isTerm = train.IsTerminal(f)
+	}
+	if !o.quiet {
+		fmt.Fprintf(stdout, "Training %s on %d samples (%s), %d epochs, batch %d, lr %g, seed %d, %d threads\n",
+			o.arch, trainSet.N(), dir, o.cfg.Epochs, o.cfg.BatchSize, o.cfg.LR, o.cfg.Seed, o.cfg.Threads)
+	}
+	opt := train.NewAdam(m.Params())
+	cb := train.Callbacks{
+		Progress: train.NewProgress(progOut, isTerm),
+		Checkpoint: func(c *train.Checkpoint) error {
+			c.Arch = arch
+			return train.SaveCheckpoint(ckpt, c)
+		},
+		EpochEnd: func(h *train.History) error {
+			if err := h.WriteJSON(histJSON); err != nil {
+				return err
+			}
+			if err := h.WriteCSV(histCSV); err != nil {
+				return err
+			}
+			return viz.WriteCurves(curves, h, filepath.Base(o.out)+": "+arch)
+		},
+	}
+	hist, err := train.Fit(ctx, m, opt, trainSet, testSet, o.cfg, cb, resume)
+	if errors.Is(err, train.ErrInterrupted) {
+		return fmt.Errorf("%w: training state saved to %s; continue with the same flags and --resume", errInterrupted, ckpt)
+	}
+	if err != nil {
+		return err
+	}
+	loss, acc := m.Evaluate(testSet.X, testSet.Labels, testSet.N())
+	recipe, _ := json.Marshal(o.cfg)
+	meta := map[string]string{
+		"arch":          arch,
+		"recipe":        string(recipe),
+		"train_samples": strconv.Itoa(trainSet.N()),
+		"epochs_run":    strconv.Itoa(len(hist.Epochs)),
+		"test_accuracy": strconv.FormatFloat(acc, 'f', 4, 64),
+		"test_loss":     strconv.FormatFloat(loss, 'g', 6, 64),
+	}
+	if err := saveModel(o.out, m, arch, meta); err != nil {
+		return err
+	}
+	if !o.quiet {
+		fmt.Fprintf(stdout, "test accuracy: %.4f  test loss: %.4f\nwrote %s, %s, %s, %s, %s\n", acc, loss, o.out, histJSON, histCSV, curves, ckpt)
+	}
+	return nil
+}
+
+// loadData loads one split as scaled float32 images, the first n if n > 0.
+func loadData(load func(string) (*fmnist.Set, error), dir string, n int) (*train.Data, error) {
+	s, err := load(dir)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 || n > s.N {
+		if n > s.N {
+			return nil, usageError{fmt.Errorf("--train-size %d exceeds the %d samples available", n, s.N)}
+		}
+		n = s.N
+	}
+	px := s.Rows * s.Cols
+	d := &train.Data{X: make([]float32, n*px), Labels: append([]uint8(nil), s.Labels[:n]...)}
+	fmnist.Scale(d.X, s.Images[:n*px])
+	return d, nil
+}
+
+// checkOutputDir fails early, before any training, if out cannot be written.
+func checkOutputDir(out string) error {
+	dir := filepath.Dir(out)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return usageError{fmt.Errorf("--out %s: directory %s does not exist", out, dir)}
+	}
+	if !st.IsDir() {
+		return usageError{fmt.Errorf("--out %s: %s is not a directory", out, dir)}
+	}
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return usageError{fmt.Errorf("--out %s is a directory", out)}
+	}
+	f, err := os.CreateTemp(dir, ".fmtrain-probe-*")
+	if err != nil {
+		return fmt.Errorf("--out %s: cannot write in %s: %w", out, dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	os.Remove(name)
+	return nil
+}
+
+// saveModel writes the model in the format its extension names.
+func saveModel(path string, m *train.Model, arch string, meta map[string]string) error {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".onnx":
+		return fmt.Errorf("--out %s: ONNX export is not available in this build yet; use a .fmk file", path)
+	default:
+		return train.SaveModel(path, m, arch, meta)
+	}
+}
+
+// loadModel reads a model file written by saveModel.
+func loadModel(path string) (*train.Model, map[string]string, error) {
+	m, c, err := train.LoadModel(path, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, c.Extra, nil
+}
+
+func runSummary(args []string, stdout io.Writer) error {
+	fs := newFlags("fmtrain summary", stdout, "Usage: fmtrain summary [--arch SPEC]\n\nPrints a Keras-like summary of a model.")
+	arch := fs.String("arch", "book", `architecture: "book", "small" or a spec`)
+	dropout := fs.Float64("dropout", 0, "dropout rate before the last dense layer")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	spec, err := expandArch(*arch, *dropout)
+	if err != nil {
+		return err
+	}
+	m, err := train.BuildModel(spec, train.Shape{1, 28, 28}, train.NewRNG(1))
+	if err != nil {
+		return usageError{fmt.Errorf("--arch: %w", err)}
+	}
+	return m.Summary(stdout)
+}
+
+func runEvaluate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("fmtrain evaluate", stdout, "Usage: fmtrain evaluate --model FILE [--data DIR] [--json] [--plot FILE]\n\nEvaluates a model on the 10,000 test images.")
+	model := fs.String("model", "", "model file (required)")
+	data := fs.String("data", "", "Fashion-MNIST directory")
+	asJSON := fs.Bool("json", false, "print JSON")
+	threads := fs.Int("threads", runtime.NumCPU(), "threads")
+	plotOut := fs.String("plot", "", "also write the confusion matrix as a PNG heatmap to this file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *model == "" {
+		return usageError{errors.New("--model is required")}
+	}
+	if fs.Changed("plot") {
+		if err := checkPictureOut("--plot", *plotOut); err != nil {
+			return err
+		}
+	}
+	if *threads < 1 {
+		return usageError{fmt.Errorf("--threads must be at least 1, got %d", *threads)}
+	}
+	m, _, err := loadModel(*model)
+	if err != nil {
+		return err
+	}
+	m.SetThreads(*threads)
+	dir, err := fmnist.Locate(*data)
+	if err != nil {
+		return err
+	}
+	test, err := loadData(fmnist.LoadTest, dir, 0)
+	if err != nil {
+		return err
+	}
+	probs := m.Predict(test.X, test.N(), nil)
+	conf := train.NewConfusion(fmnist.NumClasses)
+	conf.AddProbs(probs, test.Labels, test.N())
+	if *plotOut != "" {
+		if err := writeConfusionPlot(*plotOut, *model, conf); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		type class struct {
+			Name      string  `json:"name"`
+			Precision float64 `json:"precision"`
+			Recall    float64 `json:"recall"`
+		}
+		out := struct {
+			Accuracy  float64 `json:"accuracy"`
+			N         int     `json:"n"`
+			Classes   []class `json:"classes"`
+			Confusion [][]int `json:"confusion"`
+		}{Accuracy: conf.Accuracy(), N: conf.Total(), Confusion: conf.Counts}
+		for k, n := range fmnist.ClassNames {
+			out.Classes = append(out.Classes, class{n, conf.Precision(k), conf.Recall(k)})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if err := conf.Report(stdout, fmnist.ClassNames[:]); err != nil {
+		return err
+	}
+	if *plotOut != "" {
+		fmt.Fprintf(stdout, "wrote %s\n", *plotOut)
+	}
+	return nil
+}
