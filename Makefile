@@ -13,7 +13,7 @@ ORT_LIB := $(CURDIR)/.cache/onnxruntime/1.24.1/libonnxruntime.so.1
 export ONNXRUNTIME_SHARED_LIBRARY_PATH ?= $(ORT_LIB)
 FUZZTIME ?= 20s
 
-.PHONY: all setup build test test-unit test-long lint demo bench fuzz fuzz-short generate check-generated clean
+.PHONY: all setup build test test-long lint demo bench fuzz generate check-generated clean
 
 all: build
 
@@ -27,9 +27,15 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-test: setup lint
+test: setup lint check-generated
 	CGO_ENABLED=0 $(GO) build ./...
 	$(GO) test -short -timeout 20m ./...
+	$(GO) build -o $(BIN)/ ./cmd/...
+	@echo "Parity gate: the embedded model through the native engine and onnxruntime"
+	$(BIN)/fminfer parity
+
+check-generated:
+	@bash scripts/check-generated.sh
 
 # The long checks: full-length training runs that assert the book's accuracy figures.
 test-long: setup

@@ -5,6 +5,8 @@
 //	fmtrain [flags]                      train (the book's recipe by default)
 //	fmtrain summary [--arch SPEC]        print a Keras-like model summary
 //	fmtrain evaluate --model FILE        accuracy, per-class precision and recall, confusion matrix
+//	fmtrain export --model FILE --out FILE.onnx   a native model or checkpoint as ONNX
+//	fmtrain images --out DIR             dataset images as PNG files, or as catalog-style photos
 //	fmtrain samples --out FILE           a 4x4 grid of images with their class names (PNG)
 //	fmtrain filters --model FILE --out FILE   a layer's filters or feature maps (PNG)
 //	fmtrain augment-preview --out FILE   an image beside augmented versions of it (PNG)
@@ -51,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd, rest := "train", args
 	if len(args) > 0 {
 		switch args[0] {
-		case "summary", "evaluate", "train", "samples", "filters", "augment-preview":
+		case "summary", "evaluate", "train", "export", "images", "samples", "filters", "augment-preview":
 			cmd, rest = args[0], args[1:]
 		case "help":
 			fmt.Fprint(stdout, usage)
@@ -64,6 +66,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runSummary(rest, stdout)
 	case "evaluate":
 		err = runEvaluate(rest, stdout, stderr)
+	case "export":
+		err = runExport(rest, stdout)
+	case "images":
+		err = runImages(rest, stdout)
 	case "samples":
 		err = runSamples(rest, stdout)
 	case "filters":
@@ -98,6 +104,11 @@ Usage:
   fmtrain summary [--arch SPEC]     print a Keras-like model summary
   fmtrain evaluate --model FILE     accuracy, per-class precision and recall, confusion matrix
                                     (--plot FILE: the confusion matrix as a PNG heatmap)
+  fmtrain export --model FILE --out FILE.onnx
+                                    a native model (.fmk) or checkpoint as ONNX (--bundle DIR:
+                                    with a model-zoo test set)
+  fmtrain images --out DIR          dataset images as PNG files (--catalog: as dark-on-white
+                                    224x224 JPEG photos)
   fmtrain samples --out FILE        a 4x4 grid of Fashion-MNIST images with their class names
   fmtrain filters --model FILE --out FILE
                                     a convolution layer's first 16 filters (--image INDEX:
@@ -105,7 +116,9 @@ Usage:
   fmtrain augment-preview --out FILE
                                     one image beside augmented versions of it
 
-Training writes the training curves beside the model (MODEL.curves.png), refreshed each epoch.
+Training writes the model (--out, ONNX by default: model.onnx) with its history (.history.json,
+.history.csv), its training curves (.curves.png, refreshed each epoch) and a resumable checkpoint
+(.ckpt) beside it.
 
 Run 'fmtrain COMMAND --help' for the flags of a command.
 Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (state saved; continue with --resume).

@@ -93,7 +93,7 @@ func TestTrainReproducibleAndResumable(t *testing.T) {
 	dir := t.TempDir()
 	files := func(name string) (model, hist []byte) {
 		var err error
-		if model, err = os.ReadFile(filepath.Join(dir, name+".fmk")); err != nil {
+		if model, err = os.ReadFile(filepath.Join(dir, name+".onnx")); err != nil {
 			t.Fatal(err)
 		}
 		if hist, err = os.ReadFile(filepath.Join(dir, name+".history.csv")); err != nil {
@@ -102,7 +102,7 @@ func TestTrainReproducibleAndResumable(t *testing.T) {
 		return
 	}
 	for _, name := range []string{"a", "b"} {
-		code, out, errOut := runCmd(context.Background(), trainArgs(filepath.Join(dir, name+".fmk"))...)
+		code, out, errOut := runCmd(context.Background(), trainArgs(filepath.Join(dir, name+".onnx"))...)
 		if code != exitOK {
 			t.Fatalf("train %s: exit %d\n%s%s", name, code, out, errOut)
 		}
@@ -123,7 +123,7 @@ func TestTrainReproducibleAndResumable(t *testing.T) {
 	// says so, and --resume ends with the same model.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	c := filepath.Join(dir, "c.fmk")
+	c := filepath.Join(dir, "c.onnx")
 	code, _, errOut := runCmd(ctx, trainArgs(c)...)
 	if code != exitInterrupted || !strings.Contains(errOut, "--resume") {
 		t.Fatalf("interrupted run: exit %d, stderr %q", code, errOut)
@@ -139,7 +139,7 @@ func TestTrainReproducibleAndResumable(t *testing.T) {
 		t.Error("resumed run ended with a different model file")
 	}
 
-	code, out, errOut := runCmd(context.Background(), "evaluate", "--model", filepath.Join(dir, "a.fmk"))
+	code, out, errOut := runCmd(context.Background(), "evaluate", "--model", filepath.Join(dir, "a.onnx"))
 	if code != exitOK || !strings.Contains(out, "accuracy:") || !strings.Contains(out, "Ankle boot") {
 		t.Errorf("evaluate: exit %d\n%s%s", code, out, errOut)
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/fmkit/fmkit/pkg/fmnist"
+	"github.com/fmkit/fmkit/pkg/onnxexport"
 	"github.com/fmkit/fmkit/pkg/train"
 	"github.com/fmkit/fmkit/pkg/viz"
 )
@@ -34,6 +35,8 @@ type trainOptions struct {
 	earlyStop   bool
 	patience    int
 	restoreBest bool
+	export      exportOptions
+	bundle      string
 }
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -53,7 +56,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&o.restoreBest, "restore-best", true, "with --early-stopping, end with the weights of the best epoch")
 	fs.BoolVar(&o.cfg.Validate, "validate", true, "evaluate on the test set after each epoch")
 	fs.IntVar(&o.cfg.Threads, "threads", runtime.NumCPU(), "threads (results are bit-reproducible for a fixed count)")
-	fs.StringVar(&o.out, "out", "model.fmk", "model file to write")
+	fs.StringVar(&o.out, "out", "model.onnx", "model file to write: .onnx (ONNX) or .fmk (the native format)")
+	fs.IntVar(&o.export.opset, "opset", onnxexport.DefaultOpset, fmt.Sprintf("ONNX opset (%d to %d)", onnxexport.MinExportOpset, onnxexport.MaxExportOpset))
+	fs.BoolVar(&o.export.logits, "logits", false, "ONNX: add a 'logits' output beside 'probabilities'")
+	fs.StringVar(&o.bundle, "bundle", "", "also write a model-zoo bundle (model.onnx + test_data_set_0 of real test images and outputs) into this directory")
 	fs.StringVar(&o.checkpoint, "checkpoint", "", "training-state file (default: the model file with .ckpt)")
 	fs.BoolVar(&o.resume, "resume", false, "continue from the checkpoint")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
@@ -116,6 +122,14 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	}
 	if err := checkOutputDir(o.out); err != nil {
 		return err
+	}
+	if err := o.export.check(o.out); err != nil {
+		return err
+	}
+	if o.bundle != "" {
+		if err := checkBundleDir(o.bundle); err != nil {
+			return err
+		}
 	}
 	histJSON, histCSV, ckpt := siblings(o.out)
 	curves := curvesPath(o.out)
@@ -196,8 +210,16 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 		"test_accuracy": strconv.FormatFloat(acc, 'f', 4, 64),
 		"test_loss":     strconv.FormatFloat(loss, 'g', 6, 64),
 	}
-	if err := saveModel(o.out, m, arch, meta); err != nil {
+	if err := saveModel(o.out, m, arch, meta, o.export); err != nil {
 		return err
+	}
+	if o.bundle != "" {
+		if err := writeBundle(o.bundle, m, meta, o.export, testSet); err != nil {
+			return err
+		}
+		if !o.quiet {
+			fmt.Fprintf(stdout, "wrote the model-zoo bundle %s (model.onnx, test_data_set_0)\n", o.bundle)
+		}
 	}
 	if !o.quiet {
 		fmt.Fprintf(stdout, "test accuracy: %.4f  test loss: %.4f\nwrote %s, %s, %s, %s, %s\n", acc, loss, o.out, histJSON, histCSV, curves, ckpt)
@@ -244,25 +266,6 @@ func checkOutputDir(out string) error {
 	f.Close()
 	os.Remove(name)
 	return nil
-}
-
-// saveModel writes the model in the format its extension names.
-func saveModel(path string, m *train.Model, arch string, meta map[string]string) error {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".onnx":
-		return fmt.Errorf("--out %s: ONNX export is not available in this build yet; use a .fmk file", path)
-	default:
-		return train.SaveModel(path, m, arch, meta)
-	}
-}
-
-// loadModel reads a model file written by saveModel.
-func loadModel(path string) (*train.Model, map[string]string, error) {
-	m, c, err := train.LoadModel(path, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	return m, c.Extra, nil
 }
 
 func runSummary(args []string, stdout io.Writer) error {

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	xdraw "golang.org/x/image/draw"
+
+	"github.com/fmkit/fmkit/internal/atomicfile"
+	"github.com/fmkit/fmkit/pkg/fmnist"
+	"github.com/fmkit/fmkit/pkg/viz"
+)
+
+// runExport converts a model file (native or ONNX) to ONNX, optionally
+// with a model-zoo bundle.
+func runExport(args []string, stdout io.Writer) error {
+	fs := newFlags("fmtrain export", stdout, "Usage: fmtrain export --model FILE --out FILE.onnx [--opset N] [--logits] [--bundle DIR]\n\nWrites a model (native .fmk, a training checkpoint, or ONNX) as ONNX.")
+	model := fs.String("model", "", "model file to read (required)")
+	out := fs.String("out", "", "ONNX file to write (required)")
+	var e exportOptions
+	fs.IntVar(&e.opset, "opset", 13, "ONNX opset (13 to 17)")
+	fs.BoolVar(&e.logits, "logits", false, "add a 'logits' output beside 'probabilities'")
+	bundle := fs.String("bundle", "", "also write a model-zoo bundle into this directory (needs the dataset)")
+	data := fs.String("data", "", "Fashion-MNIST directory, for --bundle")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *model == "" || *out == "" {
+		return usageError{errors.New("--model and --out are required")}
+	}
+	if !strings.EqualFold(filepath.Ext(*out), ".onnx") {
+		return usageError{fmt.Errorf("--out %s: export writes ONNX; name the file .onnx", *out)}
+	}
+	if err := e.check(*out); err != nil {
+		return err
+	}
+	if err := checkOutputDir(*out); err != nil {
+		return err
+	}
+	if *bundle != "" {
+		if err := checkBundleDir(*bundle); err != nil {
+			return err
+		}
+	}
+	m, meta, err := loadModel(*model)
+	if err != nil {
+		return err
+	}
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	if err := saveModel(*out, m, meta["arch"], meta, e); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", *out)
+	if *bundle != "" {
+		dir, err := fmnist.Locate(*data)
+		if err != nil {
+			return err
+		}
+		test, err := loadData(fmnist.LoadTest, dir, 0)
+		if err != nil {
+			return err
+		}
+		if err := writeBundle(*bundle, m, meta, e, test); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote the model-zoo bundle %s\n", *bundle)
+	}
+	return nil
+}
+
+// catalogSize is the side of a catalog-style copy.
+const catalogSize = 224
+
+// runImages writes dataset images as files: PNGs exactly as in the dataset,
+// or catalog-style photos (dark object on white, 224x224, JPEG).
+func runImages(args []string, stdout io.Writer) error {
+	fs := newFlags("fmtrain images", stdout, "Usage: fmtrain images --out DIR [--set train|test] [--index LIST] [--catalog]\n\nWrites dataset images as NNNNN-Class.png, exactly as in the dataset; with --catalog as\ncatalog-style photos instead (inverted to a dark object on white, upscaled bilinearly to\n224x224, JPEG quality 90), the form a user's product photo would take.")
+	out := fs.String("out", "", "directory to write into (created if missing; required)")
+	set := fs.String("set", "test", "train or test")
+	index := fs.String("index", "0-15", "image indices, e.g. 0,5,10-12")
+	catalog := fs.Bool("catalog", false, "write catalog-style JPEG photos instead of the dataset's PNGs")
+	data := fs.String("data", "", "Fashion-MNIST directory")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{errors.New("--out is required")}
+	}
+	if st, err := os.Stat(filepath.Dir(filepath.Clean(*out))); err != nil || !st.IsDir() {
+		return usageError{fmt.Errorf("--out %s: its parent directory does not exist", *out)}
+	}
+	s, err := loadSet(*data, *set)
+	if err != nil {
+		return err
+	}
+	idx, err := parseIndexList(*index, s.N, s.N)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	for _, i := range idx {
+		name := fmt.Sprintf("%05d-%s", i, strings.NewReplacer("/", "-", " ", "_").Replace(fmnist.ClassNames[s.Labels[i]]))
+		g := viz.GrayImage(s.Image(i), s.Cols, s.Rows)
+		var err error
+		if *catalog {
+			err = atomicfile.Write(filepath.Join(*out, name+".jpg"), 0o644, func(w io.Writer) error {
+				return jpeg.Encode(w, catalogPhoto(g), &jpeg.Options{Quality: 90})
+			})
+		} else {
+			err = atomicfile.Write(filepath.Join(*out, name+".png"), 0o644, func(w io.Writer) error { return png.Encode(w, g) })
+		}
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %d images to %s\n", len(idx), *out)
+	return nil
+}
+
+// catalogPhoto inverts g and upscales it bilinearly to catalogSize.
+func catalogPhoto(g *image.Gray) *image.Gray {
+	inv := image.NewGray(g.Rect)
+	for i, v := range g.Pix {
+		inv.Pix[i] = 255 - v
+	}
+	dst := image.NewGray(image.Rect(0, 0, catalogSize, catalogSize))
+	xdraw.BiLinear.Scale(dst, dst.Rect, inv, inv.Rect, xdraw.Src, nil)
+	return dst
+}
