@@ -44,6 +44,6 @@ step "fminfer with the embedded default model: catalog-style photos, top 3"
 $bin/fminfer --top 3 "$out/catalog"
 
 step "fminfer --explain: the picture of one prediction"
-$bin/fminfer --explain "$out/explain.png" --json "$out/images/00000-Ankle_boot.png"
+$bin/fminfer --explain "$out/explain.png" --truth "Ankle boot" "$out/images/00000-Ankle_boot.png"
 
 printf '\nDone. Files in %s/\n' "$out"

@@ -33,6 +33,7 @@ type classifyOptions struct {
 	polarity string
 	savePre  string
 	explain  string
+	truth    string
 }
 
 // result is one input's outcome, printed as text or as one JSON line.
@@ -66,6 +67,7 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	fs.StringVar(&o.polarity, "polarity", "auto", "source polarity: auto, light (light object on dark, like the dataset) or dark (dark object on light, like catalog photos)")
 	fs.StringVar(&o.savePre, "save-preprocessed", "", "write the 28x28 image the model saw, as PNG, into this directory")
 	fs.StringVar(&o.explain, "explain", "", "write a picture of the prediction (image and class probabilities) to this PNG file (one image only)")
+	fs.StringVar(&o.truth, "truth", "", "with --explain: the true class (name or index), to title the picture \"true (predicted)\" in blue or red")
 	if err := parse(fs, args, true); err != nil {
 		return err
 	}
@@ -93,6 +95,15 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	if o.explain != "" && len(inputs) != 1 {
 		return usageError{fmt.Errorf("--explain takes exactly one image, got %d", len(inputs))}
+	}
+	truth := -1
+	if o.truth != "" {
+		if o.explain == "" {
+			return usageError{errors.New("--truth goes with --explain")}
+		}
+		if truth = classIndex(o.truth); truth < 0 {
+			return usageError{fmt.Errorf("--truth %q is neither a class name nor an index 0-9", o.truth)}
+		}
 	}
 
 	results := make([]*result, len(inputs))
@@ -126,6 +137,9 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
+		if err := checkFinite(probs, 0); err != nil {
+			return err
+		}
 		for i, r := range good {
 			r.fill(probs[i*fmnist.NumClasses:(i+1)*fmnist.NumClasses], o.top, info)
 		}
@@ -139,7 +153,7 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			}
 		}
 		if r.Error == "" && o.explain != "" {
-			if err := explain(o.explain, r); err != nil {
+			if err := explain(o.explain, r, truth); err != nil {
 				r.Error = err.Error()
 			}
 		}
@@ -155,6 +169,16 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		return checkFailed{fmt.Sprintf("%d of %d inputs failed", failed, len(results))}
 	}
 	return nil
+}
+
+// classIndex returns the class named (case-insensitively) or numbered s, or -1.
+func classIndex(s string) int {
+	for k, name := range fmnist.ClassNames {
+		if strings.EqualFold(s, name) || s == fmt.Sprint(k) {
+			return k
+		}
+	}
+	return -1
 }
 
 func parsePolarity(s string) (fmnist.Polarity, error) {

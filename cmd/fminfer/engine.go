@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/spf13/pflag"
@@ -130,6 +131,20 @@ func checkNativeShape(m *train.Model, name string) error {
 	}
 	if out := m.OutputShape(); out.Size() != fmrt.NumClasses {
 		return fmt.Errorf("%s: the model gives %v outputs per image, not %d class probabilities", name, out, fmrt.NumClasses)
+	}
+	return nil
+}
+
+// checkFinite returns an error if any probability of a batch is NaN or
+// infinite: the model computes garbage (typically NaN or Inf weights, which
+// onnxruntime runs without complaint) and no class can be reported. first is
+// the index of the batch's first image, for the message.
+func checkFinite(probs []float32, first int) error {
+	for i, v := range probs {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("the model computed %v as probability %d of image %d: its weights or inputs are not finite, so no class can be reported",
+				v, i%fmrt.NumClasses, first+i/fmrt.NumClasses)
+		}
 	}
 	return nil
 }

@@ -37,7 +37,11 @@ func predictAll(p fmrt.Predictor, x []float32, n, batch int) ([]float32, float64
 	start := time.Now()
 	for lo := 0; lo < n; lo += batch {
 		hi := min(lo+batch, n)
-		if _, err := p.Predict(x[lo*fmrt.PixelsPerImage:hi*fmrt.PixelsPerImage], hi-lo, out[lo*fmnist.NumClasses:hi*fmnist.NumClasses]); err != nil {
+		got, err := p.Predict(x[lo*fmrt.PixelsPerImage:hi*fmrt.PixelsPerImage], hi-lo, out[lo*fmnist.NumClasses:hi*fmnist.NumClasses])
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := checkFinite(got, lo); err != nil {
 			return nil, 0, err
 		}
 	}

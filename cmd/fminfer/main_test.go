@@ -357,3 +357,43 @@ func TestDoctor(t *testing.T) {
 		t.Errorf("doctor: %+v", r)
 	}
 }
+
+// TestExplain writes the prediction picture and checks it is a real,
+// non-blank PNG; --truth without --explain is a usage error.
+func TestExplain(t *testing.T) {
+	s := needData(t)
+	img := writeTestPNGs(t, s, 1)[0]
+	out := filepath.Join(t.TempDir(), "explain.png")
+	truth := fmnist.ClassNames[s.Labels[0]]
+	if code, _, errOut := runCmd(nil, "--engine", "native", "--explain", out, "--truth", truth, img); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pic, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := pic.Bounds()
+	if b.Dx() < 400 || b.Dy() < 200 {
+		t.Errorf("explain picture is only %v", b)
+	}
+	colours := map[color.RGBA]bool{}
+	for y := b.Min.Y; y < b.Max.Y; y += 3 {
+		for x := b.Min.X; x < b.Max.X; x += 3 {
+			colours[color.RGBAModel.Convert(pic.At(x, y)).(color.RGBA)] = true
+		}
+	}
+	if len(colours) < 8 {
+		t.Errorf("explain picture looks blank: %d colours", len(colours))
+	}
+	if code, _, _ := runCmd(nil, "--truth", "Bag", img); code != exitUsage {
+		t.Errorf("--truth without --explain: exit %d", code)
+	}
+	if code, _, _ := runCmd(nil, "--explain", out, "--truth", "Spaceship", img); code != exitUsage {
+		t.Errorf("unknown --truth: exit %d", code)
+	}
+}

@@ -6,9 +6,10 @@ import (
 	"github.com/fmkit/fmkit/pkg/viz"
 )
 
-// explain writes the prediction picture of one classified image.
-func explain(path string, r *result) error {
-	return viz.Explain(r.pre.Gray, r.Probabilities, fmnist.ClassNames[:], -1, path)
+// explain writes the prediction picture of one classified image; truth is
+// the true class, or -1 when unknown.
+func explain(path string, r *result, truth int) error {
+	return viz.Explain(r.pre.Gray, r.Probabilities, fmnist.ClassNames[:], truth, path)
 }
 
 // plotConfusion writes a confusion-matrix heatmap.
