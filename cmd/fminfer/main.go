@@ -14,7 +14,7 @@
 //	0  success
 //	1  some inputs failed, or a check (parity, verify) did not pass
 //	2  usage error
-//	3  runtime failure: the model or the onnxruntime library could not be loaded or run
+//	3  runtime failure: the model, the onnxruntime library or the dataset could not be loaded or run
 //	4  the requested execution provider (CUDA) is not available
 package main
 
@@ -109,7 +109,7 @@ Usage:
 Run 'fminfer COMMAND --help' for the flags of a command, 'fminfer --help' for classification's.
 
 Exit codes: 0 success; 1 some inputs failed, or a check did not pass; 2 usage error;
-3 runtime failure (model or onnxruntime library); 4 the requested execution provider is not available.
+3 runtime failure (model, onnxruntime library or dataset); 4 the requested execution provider is not available.
 `
 
 // newFlags returns a flag set that reports errors instead of exiting.

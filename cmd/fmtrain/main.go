@@ -37,6 +37,14 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal the run saves its state and stops; restoring
+		// the default handling lets a second Ctrl-C end the process at once
+		// (every file is written atomically, so nothing is left half-written).
+		<-ctx.Done()
+		stop()
+		fmt.Fprintln(os.Stderr, "\nfmtrain: interrupted; saving the training state (press Ctrl-C again to quit at once)")
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

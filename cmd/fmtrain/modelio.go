@@ -90,7 +90,9 @@ func loadModel(path string) (*train.Model, map[string]string, error) {
 	}
 	m, info, err := onnxexport.ImportFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: neither a native model nor a readable ONNX model: %w", path, err)
+		// Not the native format (no FMKCKPT magic), so it is judged as ONNX;
+		// the importer's error names the file, node or tensor at fault.
+		return nil, nil, fmt.Errorf("%s (not a native .fmk model, read as ONNX): %w", path, err)
 	}
 	if !m.InputShape.Equal(train.Shape{1, 28, 28}) {
 		return nil, nil, fmt.Errorf("%s: the model takes inputs of shape %v, not (1,28,28)", path, m.InputShape)
