@@ -47,12 +47,13 @@ apt_step() {
 }
 
 ort_step() {
-	if [ -n "${ONNXRUNTIME_SHARED_LIBRARY_PATH:-}" ]; then
+	local lib=$ORT_DIR/libonnxruntime.so.1
+	# make exports ONNXRUNTIME_SHARED_LIBRARY_PATH pointing at this cache: that is ours to fill.
+	if [ -n "${ONNXRUNTIME_SHARED_LIBRARY_PATH:-}" ] && [ "$ONNXRUNTIME_SHARED_LIBRARY_PATH" != "$lib" ]; then
 		[ -f "$ONNXRUNTIME_SHARED_LIBRARY_PATH" ] || die "ONNXRUNTIME_SHARED_LIBRARY_PATH=$ONNXRUNTIME_SHARED_LIBRARY_PATH does not exist"
 		say "onnxruntime: using ONNXRUNTIME_SHARED_LIBRARY_PATH=$ONNXRUNTIME_SHARED_LIBRARY_PATH (left alone)"
 		return
 	fi
-	local lib=$ORT_DIR/libonnxruntime.so.1
 	if [ -f "$lib" ] && echo "$ORT_SHA256  $lib" | sha256sum -c --quiet - 2>/dev/null; then
 		say "onnxruntime: $ORT_VERSION present at $lib"
 		return
