@@ -46,16 +46,24 @@ func makePlan(kern *kernel, transA, transB bool, m, n, k int) plan {
 	// A stored transposed already has the packed layout (the mr values of
 	// a step are adjacent), so it is always read in place. A plain A is
 	// packed (a transposition, one pass over A) unless there are at most
-	// two B panels to amortise that pass over; the kernel can then read
-	// its mr rows in place as mr streams.
+	// two B panels to amortise that pass over or A is small enough to stay
+	// in L2 (directALimit); the kernel then reads its mr rows in place as
+	// mr streams.
 	nPanelsB := (n + kern.nr - 1) / kern.nr
-	p.directA = transA || nPanelsB <= 2
+	p.directA = transA || nPanelsB <= 2 || m*k <= directALimit
 	// A B panel read in place is re-read for every A panel; its rows are
 	// ldb apart, which can alias in L1. Pack unless it is used only a few
 	// times.
 	p.directB = !transB && (m+kern.mr-1)/kern.mr <= 4
 	return p
 }
+
+// directALimit is the size (m*k values) up to which a plain A is read in
+// place whatever the number of B panels: such an A stays in L2 across the
+// panels, and the 8 row streams cost less than transposing it on every
+// call (the convolutions' weights: conv2 64 x 288, conv3 128 x 576, where
+// packing cost 3 to 15% of the product).
+const directALimit = 1 << 17
 
 // workspace holds the packing buffers of one goroutine.
 type workspace struct {

@@ -28,6 +28,17 @@
 //   - go: a 4x4 register-blocked tile in portable Go, the only kernel on
 //     other architectures or with the purego build tag.
 //
+// # Elementwise helpers
+//
+// The package also holds the vector loops the engine runs around its
+// products, where a scalar Go loop would cost as much as the product itself:
+// the bias and ReLU epilogue (AddBias), the ReLU mask and bias gradient
+// (ReLUMaskSum, Sum), im2col and col2im blocks (CopyRows, AddRows,
+// Im2ColPlain, Col2ImPlain, GatherPlanes), 2x2 max pooling (MaxPool2x2),
+// matrix-vector rows (Dot) and the Adam update (AdamUpdate). Each has an
+// AVX-512 version (vec_amd64.s) and a portable one; where both compute a
+// sum they use the same order, so they agree to the bit.
+//
 // # Invariants
 //
 // Inputs A and B are never modified, and nothing outside the m x n block of
@@ -140,3 +151,8 @@ func Naive(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		}
 	}
 }
+
+// Kernel returns the name of the micro-kernel Sgemm uses on this machine
+// ("avx512", "avx2" or "go"), and whether the AVX-512 elementwise helpers
+// are in use, for benchmark reports.
+func Kernel() (name string, vec512 bool) { return active.name, useVec512 }

@@ -1,6 +1,10 @@
 package train
 
-import "math"
+import (
+	"math"
+
+	"github.com/fmkit/fmkit/internal/gemm"
+)
 
 // Keras' Adam defaults (tf.keras.optimizers.Adam).
 const (
@@ -27,7 +31,9 @@ type Optimizer interface {
 // so epsilon is added to sqrt(v), not to sqrt(v_hat) as in PyTorch's Adam
 // (w -= lr * m_hat / (sqrt(v_hat) + eps)); the two differ when |g| is
 // near epsilon. We follow Keras because the book's results come from Keras.
-// Each update is computed in float64 and rounded once to float32.
+// The update runs in float32 (lr_t is computed in float64 and rounded), 16
+// lanes at a time with AVX-512 (gemm.AdamUpdate); it differs from a float64
+// evaluation by a few float32 ulps of w.
 //
 // M and V hold the first and second moments, one slice per parameter in the
 // order of the params passed to Step; T is the number of steps taken. All
@@ -65,6 +71,7 @@ func (a *Adam) Step(params []*Param) {
 	lrT := a.LR * math.Sqrt(1-math.Pow(a.Beta2, t)) / (1 - math.Pow(a.Beta1, t))
 	b1, b2 := float32(a.Beta1), float32(a.Beta2)
 	c1, c2 := float32(1-a.Beta1), float32(1-a.Beta2)
+	lr, eps := float32(lrT), float32(a.Eps)
 	for i, p := range params {
 		if !p.Trainable() {
 			continue
@@ -73,13 +80,6 @@ func (a *Adam) Step(params []*Param) {
 		if len(m) != len(p.Data) || len(v) != len(p.Data) {
 			panic("train: Adam.Step: state of " + p.Name + " has the wrong size")
 		}
-		w, g := p.Data, p.Grad[:len(p.Data)]
-		for j := range w {
-			gj := g[j]
-			mj := b1*m[j] + c1*gj
-			vj := b2*v[j] + c2*gj*gj
-			m[j], v[j] = mj, vj
-			w[j] = float32(float64(w[j]) - lrT*float64(mj)/(math.Sqrt(float64(vj))+a.Eps))
-		}
+		gemm.AdamUpdate(p.Data, p.Grad, m, v, b1, c1, b2, c2, lr, eps)
 	}
 }

@@ -49,7 +49,10 @@ func BenchmarkAdamStep_BookModel(b *testing.B) {
 	m := BookModel(NewRNG(1))
 	opt := NewAdam(m.Params())
 	b.ReportAllocs()
+	b.ResetTimer()
 	for range b.N {
 		opt.Step(m.Params())
 	}
+	params, _ := m.NumParams()
+	b.ReportMetric(float64(params)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mparams/s")
 }

@@ -34,7 +34,9 @@ type Conv2D struct {
 	y, dz, dx   []float32
 	cols, dcols [][]float32 // per thread, (C*KH*KW, group*OH*OW)
 	zs          [][]float32 // per thread, (OC, group*OH*OW)
-	dws, dbs    [][]float32 // per-thread partial gradients (thread 0 writes into W.Grad, B.Grad)
+	dwts        [][]float32 // per thread, the partial weight gradient transposed, (C*KH*KW, OC)
+	dbs         [][]float32 // per-thread partial bias gradients (thread 0 writes into B.Grad)
+	gidx        []int32     // gemm.GatherPlanes indices for small maps (see lower)
 	logits      bool        // last Forward skipped a softmax activation
 	needDx      bool
 	dy          []float32 // the gradient during Backward
@@ -124,19 +126,23 @@ const (
 
 // convGroupCols is the target width of one im2col block: samples are lowered
 // together, up to about this many output columns, so that each gemm call is
-// wide enough to run at full speed even when a sample's output map is tiny.
-const convGroupCols = 2048
+// wide enough to run at full speed even when a sample's output map is tiny
+// (conv3's 3x3), while the block stays in L2 (conv2: two samples, 288 x 242
+// values, 280 KB). Backward lowers the input again rather than keeping the
+// forward pass's blocks: copying from an L2-resident input costs less than
+// reading megabytes of saved blocks back from memory.
+const convGroupCols = 256
 
 // group returns how many samples are lowered together.
 func (l *Conv2D) groupSize() int { return max(1, convGroupCols/(l.oh*l.ow)) }
 
 // Forward computes the convolution, adds the bias and applies Act.
 func (l *Conv2D) Forward(x []float32, n int, training bool) []float32 {
-	return l.forward(x, n, false)
+	return l.forward(x, n, training, false)
 }
 
 // forward with logits set skips a softmax activation (Model.Logits).
-func (l *Conv2D) forward(x []float32, n int, logits bool) []float32 {
+func (l *Conv2D) forward(x []float32, n int, _, logits bool) []float32 {
 	l.begin(x, n)
 	l.logits = logits && l.Act == ActSoftmax
 	y := grow(&l.y, n*l.out.Size())
@@ -154,6 +160,9 @@ func (l *Conv2D) growScratch(n int, backward bool) {
 	g := min(l.groupSize(), max(n, 1))
 	cols := g * l.oh * l.ow
 	growPer(&l.cols, t, l.c*l.KH*l.KW*cols)
+	if l.gidx == nil && l.h*l.w <= 32 && l.oh*l.ow <= 16 && l.Pads == [4]int{} {
+		l.gidx = gatherIndices(l.geom())
+	}
 	growPer(&l.zs, t, l.Filters*cols)
 	if backward && l.needDx {
 		growPer(&l.dcols, t, l.c*l.KH*l.KW*cols)
@@ -177,35 +186,31 @@ func (l *Conv2D) forwardRange(lo, hi, tid int) {
 	g := l.geom()
 	insz, outsz := l.in.Size(), l.out.Size()
 	ckk, ohw := l.c*l.KH*l.KW, l.oh*l.ow
-	col, z := l.cols[tid], l.zs[tid]
+	z := l.zs[tid]
 	relu := l.Act == ActReLU
 	for s0 := lo; s0 < hi; s0 += l.groupSize() {
 		gs := min(l.groupSize(), hi-s0)
 		cols := gs * ohw
+		col := l.cols[tid]
 		for s := 0; s < gs; s++ {
-			im2col(col[s*ohw:], cols, l.x[(s0+s)*insz:(s0+s+1)*insz], g)
+			l.lower(col[s*ohw:], cols, l.x[(s0+s)*insz:(s0+s+1)*insz], g)
+		}
+		if gs == 1 {
+			// One sample: the product is y's plane block itself.
+			yi := l.y[s0*outsz : (s0+1)*outsz]
+			gemm.Sgemm(false, false, l.Filters, cols, ckk, 1, l.W.Data, ckk, col, cols, 0, yi, cols)
+			for oc := 0; oc < l.Filters; oc++ {
+				gemm.AddBias(yi[oc*ohw:(oc+1)*ohw], yi[oc*ohw:], l.B.Data[oc], relu)
+			}
+			continue
 		}
 		gemm.Sgemm(false, false, l.Filters, cols, ckk, 1, l.W.Data, ckk, col, cols, 0, z, cols)
 		for s := 0; s < gs; s++ {
 			yi := l.y[(s0+s)*outsz : (s0+s+1)*outsz]
 			for oc := 0; oc < l.Filters; oc++ {
-				addBiasAct(yi[oc*ohw:(oc+1)*ohw], z[oc*cols+s*ohw:][:ohw], l.B.Data[oc], relu)
+				gemm.AddBias(yi[oc*ohw:(oc+1)*ohw], z[oc*cols+s*ohw:], l.B.Data[oc], relu)
 			}
 		}
-	}
-}
-
-// addBiasAct sets dst = src + b, followed by ReLU if relu is set, in one pass.
-func addBiasAct(dst, src []float32, b float32, relu bool) {
-	src = src[:len(dst)]
-	if relu {
-		for j, v := range src {
-			dst[j] = max(v+b, 0) // branch-free, unlike an if
-		}
-		return
-	}
-	for j, v := range src {
-		dst[j] = v + b
 	}
 }
 
@@ -225,7 +230,9 @@ func actBackward(act Activation, logits bool, dz, y, dy []float32, rows, w int) 
 func (l *Conv2D) Backward(dy []float32, needDx bool) []float32 {
 	l.checkDy(dy)
 	n := l.n
-	grow(&l.dz, n*l.out.Size())
+	if l.Act == ActSoftmax && !l.logits {
+		grow(&l.dz, n*l.out.Size())
+	}
 	l.dy = dy
 	l.needDx = needDx
 	t := chunks(l.nthreads(), n)
@@ -233,8 +240,8 @@ func (l *Conv2D) Backward(dy []float32, needDx bool) []float32 {
 	if needDx {
 		grow(&l.dx, n*l.in.Size())
 	}
+	growPer(&l.dwts, t, len(l.W.Data))
 	if t > 1 {
-		growPer(&l.dws, t, len(l.W.Data))
 		growPer(&l.dbs, t, l.Filters)
 	}
 	if n == 0 {
@@ -243,10 +250,22 @@ func (l *Conv2D) Backward(dy []float32, needDx bool) []float32 {
 	}
 	parallel(l.group(), l.nthreads(), n, l, opBackward)
 	l.dy = nil
-	// Reduce the partial gradients in thread order: deterministic for a
-	// fixed thread count.
+	if n > 0 {
+		// Reduce the partial gradients in thread order (deterministic
+		// for a fixed thread count), transposing dW back.
+		ckk := l.c * l.KH * l.KW
+		for oc := 0; oc < l.Filters; oc++ {
+			row := l.W.Grad[oc*ckk : (oc+1)*ckk]
+			for k := range row {
+				v := l.dwts[0][k*l.Filters+oc]
+				for th := 1; th < t; th++ {
+					v += l.dwts[th][k*l.Filters+oc]
+				}
+				row[k] = v
+			}
+		}
+	}
 	for k := 1; k < t; k++ {
-		addTo(l.W.Grad, l.dws[k])
 		addTo(l.B.Grad, l.dbs[k])
 	}
 	if !needDx {
@@ -271,37 +290,45 @@ func (l *Conv2D) backwardRange(lo, hi, tid int) {
 	g := l.geom()
 	insz, outsz := l.in.Size(), l.out.Size()
 	ckk, ohw := l.c*l.KH*l.KW, l.oh*l.ow
-	dw, db := l.W.Grad, l.B.Grad
+	dwt, db := l.dwts[tid], l.B.Grad
 	if tid > 0 {
-		dw, db = l.dws[tid], l.dbs[tid]
+		db = l.dbs[tid]
 	}
 	clear(db)
-	col, dz := l.cols[tid], l.zs[tid]
+	dz := l.zs[tid]
 	for s0 := lo; s0 < hi; s0 += l.groupSize() {
 		gs := min(l.groupSize(), hi-s0)
 		cols := gs * ohw
+		col := l.cols[tid]
+		// Gather the group's gradients before the activation into
+		// dz (OC, cols), summing the bias gradient on the way.
 		for s := 0; s < gs; s++ {
 			i := s0 + s
-			im2col(col[s*ohw:], cols, l.x[i*insz:(i+1)*insz], g)
-			dzi := l.dz[i*outsz : (i+1)*outsz]
-			actBackward(l.Act, l.logits, dzi, l.y[i*outsz:(i+1)*outsz], l.dy[i*outsz:(i+1)*outsz], 1, outsz)
+			l.lower(col[s*ohw:], cols, l.x[i*insz:(i+1)*insz], g)
+			yi, dyi := l.y[i*outsz:(i+1)*outsz], l.dy[i*outsz:(i+1)*outsz]
+			if l.Act == ActSoftmax && !l.logits {
+				dzi := l.dz[i*outsz : (i+1)*outsz]
+				softmaxBackwardRows(dzi, yi, dyi, 1, outsz)
+				dyi = dzi
+			}
 			for oc := 0; oc < l.Filters; oc++ {
-				copy(dz[oc*cols+s*ohw:][:ohw], dzi[oc*ohw:(oc+1)*ohw])
+				dst := dz[oc*cols+s*ohw:][:ohw]
+				if l.Act == ActReLU {
+					db[oc] += gemm.ReLUMaskSum(dst, yi[oc*ohw:(oc+1)*ohw], dyi[oc*ohw:])
+					continue
+				}
+				copy(dst, dyi[oc*ohw:(oc+1)*ohw])
+				db[oc] += gemm.Sum(dst)
 			}
 		}
 		var beta float32 = 1
 		if s0 == lo {
 			beta = 0
 		}
-		// dW (OC, CKK) += dz (OC, cols) * col^T (cols, CKK)
-		gemm.Sgemm(false, true, l.Filters, ckk, cols, 1, dz, cols, col, cols, beta, dw, ckk)
-		for oc := 0; oc < l.Filters; oc++ {
-			var sum float32
-			for _, v := range dz[oc*cols : oc*cols+cols] {
-				sum += v
-			}
-			db[oc] += sum
-		}
+		// dW^T (CKK, OC) += col (CKK, cols) * dz^T (cols, OC): col is
+		// read in place and only the smaller dz is transposed into the
+		// packed layout (dW = dz col^T would transpose all of col).
+		gemm.Sgemm(false, true, ckk, l.Filters, cols, 1, col, cols, dz, cols, beta, dwt, l.Filters)
 		if l.needDx {
 			dcol := l.dcols[tid]
 			// dcol (CKK, cols) = W^T (CKK, OC) * dz (OC, cols)
@@ -311,6 +338,34 @@ func (l *Conv2D) backwardRange(lo, hi, tid int) {
 			}
 		}
 	}
+}
+
+// lower is im2col for one sample, through gemm.GatherPlanes when the maps
+// are small enough (each input plane in two vector registers, each output
+// row in one).
+func (l *Conv2D) lower(col []float32, ld int, x []float32, g convGeom) {
+	if l.gidx != nil && gemm.GatherPlanes(col, ld, x, g.c, g.h*g.w, l.gidx, g.kh*g.kw, g.oh*g.ow) {
+		return
+	}
+	im2col(col, ld, x, g)
+}
+
+// gatherIndices returns, for an unpadded convolution, the index within an
+// input plane of every output position's input under each kernel tap: row
+// ki*KW+kj holds 16 indices (zero past OH*OW).
+func gatherIndices(g convGeom) []int32 {
+	idx := make([]int32, 16*g.kh*g.kw)
+	for ki := 0; ki < g.kh; ki++ {
+		for kj := 0; kj < g.kw; kj++ {
+			row := idx[(ki*g.kw+kj)*16:][:16]
+			for oh := 0; oh < g.oh; oh++ {
+				for ow := 0; ow < g.ow; ow++ {
+					row[oh*g.ow+ow] = int32((oh*g.sh+ki*g.dh)*g.w + ow*g.sw + kj*g.dw)
+				}
+			}
+		}
+	}
+	return idx
 }
 
 // convGeom describes one sample's convolution geometry.
@@ -341,6 +396,13 @@ func validRange(out, n, s, p, kd int) (lo, hi int) {
 // positions are zero.
 func im2col(col []float32, ld int, x []float32, g convGeom) {
 	ohw := g.oh * g.ow
+	if g.plain() && gemm.Im2ColPlain(col, x, ld, g.c, g.h, g.w, g.kh, g.kw) {
+		return
+	}
+	if g.ow < 8 && g.plain() {
+		im2colSmall(col, ld, x, g)
+		return
+	}
 	for c := 0; c < g.c; c++ {
 		xc := x[c*g.h*g.w : (c+1)*g.h*g.w]
 		for ki := 0; ki < g.kh; ki++ {
@@ -350,6 +412,21 @@ func im2col(col []float32, ld int, x []float32, g convGeom) {
 				owLo, owHi := validRange(g.ow, g.w, g.sw, g.pl, kj*g.dw)
 				clear(row[:ohLo*g.ow])
 				clear(row[ohHi*g.ow:])
+				if g.sw == 1 && ohLo < ohHi {
+					// Stride 1 along the row: a block copy, with the
+					// padded margins cleared.
+					ih := ohLo*g.sh - g.pt + ki*g.dh
+					iw := owLo - g.pl + kj*g.dw
+					if owLo > 0 || owHi < g.ow {
+						for oh := ohLo; oh < ohHi; oh++ {
+							r := row[oh*g.ow : (oh+1)*g.ow]
+							clear(r[:owLo])
+							clear(r[owHi:])
+						}
+					}
+					gemm.CopyRows(row[ohLo*g.ow+owLo:], g.ow, xc[ih*g.w+iw:], g.sh*g.w, ohHi-ohLo, owHi-owLo)
+					continue
+				}
 				for oh := ohLo; oh < ohHi; oh++ {
 					r := row[oh*g.ow : (oh+1)*g.ow]
 					ih := oh*g.sh - g.pt + ki*g.dh
@@ -357,10 +434,6 @@ func im2col(col []float32, ld int, x []float32, g convGeom) {
 					clear(r[:owLo])
 					clear(r[owHi:])
 					iw := owLo*g.sw - g.pl + kj*g.dw
-					if g.sw == 1 {
-						copy(r[owLo:owHi], src[iw:])
-						continue
-					}
 					for ow := owLo; ow < owHi; ow++ {
 						r[ow] = src[iw]
 						iw += g.sw
@@ -371,11 +444,62 @@ func im2col(col []float32, ld int, x []float32, g convGeom) {
 	}
 }
 
+// plain reports an unpadded, stride-1, undilated convolution.
+func (g convGeom) plain() bool {
+	return g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.pt == 0 && g.pl == 0 &&
+		g.oh == g.h-g.kh+1 && g.ow == g.w-g.kw+1
+}
+
+// im2colSmall is im2col for a plain convolution with short output rows
+// (conv3 of the book's model: 3x3 outputs), where a call per row costs more
+// than copying its few values one by one.
+func im2colSmall(col []float32, ld int, x []float32, g convGeom) {
+	ohw := g.oh * g.ow
+	for c := 0; c < g.c; c++ {
+		xc := x[c*g.h*g.w : (c+1)*g.h*g.w]
+		for ki := 0; ki < g.kh; ki++ {
+			for kj := 0; kj < g.kw; kj++ {
+				row := col[((c*g.kh+ki)*g.kw+kj)*ld:][:ohw]
+				src := xc[ki*g.w+kj:]
+				for oh := 0; oh < g.oh; oh++ {
+					d := row[oh*g.ow : (oh+1)*g.ow]
+					s := src[oh*g.w : oh*g.w+len(d)]
+					for j := range d {
+						d[j] = s[j]
+					}
+				}
+			}
+		}
+	}
+}
+
 // col2im: dcol (C*KH*KW, OH*OW) with row stride ld -> dx (C,H,W), summing
 // overlapping windows; dx is overwritten.
 func col2im(dx, dcol []float32, ld int, g convGeom) {
+	if g.plain() && gemm.Col2ImPlain(dx, dcol, ld, g.c, g.h, g.w, g.kh, g.kw) {
+		return
+	}
 	clear(dx[:g.c*g.h*g.w])
 	ohw := g.oh * g.ow
+	if g.ow < 8 && g.plain() {
+		for c := 0; c < g.c; c++ {
+			xc := dx[c*g.h*g.w : (c+1)*g.h*g.w]
+			for ki := 0; ki < g.kh; ki++ {
+				for kj := 0; kj < g.kw; kj++ {
+					row := dcol[((c*g.kh+ki)*g.kw+kj)*ld:][:ohw]
+					dst := xc[ki*g.w+kj:]
+					for oh := 0; oh < g.oh; oh++ {
+						s := row[oh*g.ow : (oh+1)*g.ow]
+						d := dst[oh*g.w : oh*g.w+len(s)]
+						for j := range s {
+							d[j] += s[j]
+						}
+					}
+				}
+			}
+		}
+		return
+	}
 	for c := 0; c < g.c; c++ {
 		xc := dx[c*g.h*g.w : (c+1)*g.h*g.w]
 		for ki := 0; ki < g.kh; ki++ {
@@ -383,6 +507,12 @@ func col2im(dx, dcol []float32, ld int, g convGeom) {
 			for kj := 0; kj < g.kw; kj++ {
 				row := dcol[((c*g.kh+ki)*g.kw+kj)*ld:][:ohw]
 				owLo, owHi := validRange(g.ow, g.w, g.sw, g.pl, kj*g.dw)
+				if g.sw == 1 && ohLo < ohHi {
+					ih := ohLo*g.sh - g.pt + ki*g.dh
+					iw := owLo - g.pl + kj*g.dw
+					gemm.AddRows(xc[ih*g.w+iw:], g.sh*g.w, row[ohLo*g.ow+owLo:], g.ow, ohHi-ohLo, owHi-owLo)
+					continue
+				}
 				for oh := ohLo; oh < ohHi; oh++ {
 					r := row[oh*g.ow : (oh+1)*g.ow]
 					ih := oh*g.sh - g.pt + ki*g.dh

@@ -63,6 +63,12 @@ var convCases = []struct {
 	{"1x1", func() *Conv2D { return &Conv2D{Filters: 6, KH: 1, KW: 1} }, Shape{4, 5, 5}, 3, 2},
 	{"1x1 stride 2", func() *Conv2D { return &Conv2D{Filters: 2, KH: 1, KW: 1, Stride: [2]int{2, 2}} }, Shape{3, 6, 6}, 2, 1},
 	{"kernel = input", func() *Conv2D { return &Conv2D{Filters: 3, KH: 4, KW: 4} }, Shape{2, 4, 4}, 5, 4},
+	{"book conv2 shape", func() *Conv2D { return &Conv2D{Filters: 8, KH: 3, KW: 3, Act: ActReLU} }, Shape{4, 13, 13}, 5, 2},
+	{"book conv3 shape", func() *Conv2D { return &Conv2D{Filters: 16, KH: 3, KW: 3, Act: ActReLU} }, Shape{8, 5, 5}, 3, 2},
+	{"small map, strided and dilated", func() *Conv2D {
+		return &Conv2D{Filters: 3, KH: 2, KW: 2, Stride: [2]int{2, 1}, Dilation: [2]int{1, 2}}
+	}, Shape{3, 5, 6}, 3, 2},
+	{"same, wide rows", func() *Conv2D { return &Conv2D{Filters: 3, KH: 3, KW: 5, Padding: PadSame} }, Shape{2, 20, 37}, 2, 1},
 	{"several groups per thread", func() *Conv2D { return &Conv2D{Filters: 3, KH: 3, KW: 3, Act: ActReLU} }, Shape{2, 30, 30}, 7, 2},
 	{"more threads than samples", func() *Conv2D { return &Conv2D{Filters: 2, KH: 3, KW: 3, Padding: PadSame} }, Shape{1, 5, 5}, 2, 8},
 }
@@ -173,13 +179,25 @@ func benchConv(b *testing.B, filters, c, h, w, n int, backward bool) {
 		}
 	}
 	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "samples/s")
+	// Multiply-adds of the forward product; the backward pass does twice as
+	// many (weight and input gradients).
+	flops := 2 * float64(filters*c*9*l.OutShape()[1]*l.OutShape()[2]) * float64(n)
+	if backward {
+		flops *= 3
+	}
+	b.ReportMetric(flops*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "GFLOP/s")
 }
 
-// Benchmarks named after the output map of the book's convolutions, batch 32.
+// Benchmarks named after the output map of the book's convolutions, batch 32
+// (one image for the _1 variants: Predict's single-image latency).
 func BenchmarkConv2D_32x26x26(b *testing.B)         { benchConv(b, 32, 1, 28, 28, 32, false) }
 func BenchmarkConv2D_64x11x11(b *testing.B)         { benchConv(b, 64, 32, 13, 13, 32, false) }
 func BenchmarkConv2D_128x3x3(b *testing.B)          { benchConv(b, 128, 64, 5, 5, 32, false) }
+func BenchmarkConv2D_64x11x11_1(b *testing.B)       { benchConv(b, 64, 32, 13, 13, 1, false) }
+func BenchmarkConv2D_128x3x3_1(b *testing.B)        { benchConv(b, 128, 64, 5, 5, 1, false) }
+func BenchmarkConv2DBackward_32x26x26(b *testing.B) { benchConv(b, 32, 1, 28, 28, 32, true) }
 func BenchmarkConv2DBackward_64x11x11(b *testing.B) { benchConv(b, 64, 32, 13, 13, 32, true) }
+func BenchmarkConv2DBackward_128x3x3(b *testing.B)  { benchConv(b, 128, 64, 5, 5, 32, true) }
 
 func BenchmarkConv2DNaive_64x11x11(b *testing.B) {
 	l := buildLayer(b, NewConv2D(64, 3, ActReLU), Shape{32, 13, 13}, 1).(*Conv2D)

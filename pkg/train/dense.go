@@ -20,6 +20,7 @@ type Dense struct {
 
 	nin       int
 	y, dz, dx []float32
+	yts       [][]float32 // per thread, y^T (Units, rows) for small batches
 	logits    bool
 }
 
@@ -69,13 +70,16 @@ func (l *Dense) clone() Layer {
 
 // Forward computes act(x W^T + b).
 func (l *Dense) Forward(x []float32, n int, training bool) []float32 {
-	return l.forward(x, n, false)
+	return l.forward(x, n, training, false)
 }
 
-func (l *Dense) forward(x []float32, n int, logits bool) []float32 {
+func (l *Dense) forward(x []float32, n int, _, logits bool) []float32 {
 	l.begin(x, n)
 	l.logits = logits && l.Act == ActSoftmax
 	grow(&l.y, n*l.Units)
+	if t := chunks(l.nthreads(), n); n/t < l.Units {
+		growPer(&l.yts, t, l.Units*((n+t-1)/t))
+	}
 	parallel(l.group(), l.nthreads(), n, l, opForward)
 	return l.y
 }
@@ -97,25 +101,56 @@ func (l *Dense) Backward(dy []float32, needDx bool) []float32 {
 	return l.dx
 }
 
-func (l *Dense) run(op, lo, hi, _ int) {
+func (l *Dense) run(op, lo, hi, tid int) {
 	u, in := l.Units, l.nin
 	switch op {
 	case opForward:
 		// x (N,In), w (U,In) -> y (N,U), rows [lo,hi).
+		rows := hi - lo
 		y := l.y[lo*u : hi*u]
-		gemm.Sgemm(false, true, hi-lo, u, in, 1, l.x[lo*in:], in, l.W.Data, in, 0, y, u)
 		relu := l.Act == ActReLU
-		for r := 0; r < hi-lo; r++ {
-			row := y[r*u : (r+1)*u]
-			b := l.B.Data[:u]
-			if relu {
-				for j := range row {
-					row[j] = max(row[j]+b[j], 0)
+		b := l.B.Data[:u]
+		if l.n == 1 {
+			// One image (Predict's latency path): a matrix-vector
+			// product, one dot product per unit, reading W once. Its
+			// sums run in another order than the batched products', so
+			// a lone image may differ from itself in a batch in the
+			// last bits; a split batch never takes this path.
+			x := l.x[lo*in : (lo+1)*in]
+			for j := range y {
+				v := gemm.Dot(l.W.Data[j*in:(j+1)*in], x) + b[j]
+				if relu && v < 0 {
+					v = 0
 				}
-				continue
+				y[j] = v
 			}
-			for j := range row {
-				row[j] += b[j]
+		} else if rows < u {
+			// Few rows (one image in Predict): y^T = W x^T reads W in
+			// place and packs only x, where y = x W^T would transpose
+			// all of W into the packed layout on every call.
+			yt := l.yts[tid][:u*rows]
+			gemm.Sgemm(false, true, u, rows, in, 1, l.W.Data, in, l.x[lo*in:], in, 0, yt, rows)
+			for r := 0; r < rows; r++ {
+				row := y[r*u : (r+1)*u]
+				for j := range row {
+					v := yt[j*rows+r] + b[j]
+					if relu && v < 0 {
+						v = 0
+					}
+					row[j] = v
+				}
+			}
+		} else {
+			gemm.Sgemm(false, true, rows, u, in, 1, l.x[lo*in:], in, l.W.Data, in, 0, y, u)
+			for r := 0; r < rows; r++ {
+				row := y[r*u : (r+1)*u]
+				for j := range row {
+					v := row[j] + b[j]
+					if relu && v < 0 {
+						v = 0
+					}
+					row[j] = v
+				}
 			}
 		}
 		if l.Act == ActSoftmax && !l.logits {

@@ -15,6 +15,10 @@ func TestDenseFastVsNaive(t *testing.T) {
 		{64, 10, 7, 2, ActNone},
 		{5, 3, 1, 4, ActReLU},
 		{17, 33, 9, 8, ActNone},
+		// As many rows per thread as units or more: the x W^T path.
+		{64, 10, 32, 1, ActReLU},
+		{20, 4, 9, 2, ActNone},
+		{1152, 64, 1, 1, ActReLU}, // Predict's single image
 	}
 	for i, c := range cases {
 		l := buildLayer(t, NewDense(c.units, c.act), Shape{c.in}, c.threads).(*Dense)
@@ -59,8 +63,12 @@ func BenchmarkDense_1152x64(b *testing.B) {
 	l.Forward(x, 32, true)
 	l.Backward(dy, true)
 	b.ReportAllocs()
+	b.ResetTimer()
 	for range b.N {
 		sinkF32 = l.Forward(x, 32, true)
 		sinkF32 = l.Backward(dy, true)
 	}
+	// Forward, weight gradient and input gradient: three products.
+	flops := 3 * 2 * 32 * 1152 * 64.0
+	b.ReportMetric(flops*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "GFLOP/s")
 }

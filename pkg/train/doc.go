@@ -35,8 +35,11 @@
 // Work is split over the batch among Threads goroutines; per-thread partial
 // weight gradients are reduced in thread order, so a fixed thread count gives
 // bit-identical results run after run (different counts agree to float32
-// rounding). Threads above one start, once, up to Threads-1 long-lived worker
-// goroutines shared by all models; idle, they only wait on a channel.
+// rounding). A lone sample (n == 1) takes a matrix-vector path in Dense
+// layers, so its outputs can differ in the last bits from the same sample's
+// inside a batch. Threads above one start, once, up to Threads-1 long-lived
+// worker goroutines shared by all models; idle, they only wait on a channel.
+// Model.Predict runs a single image on the calling goroutine.
 // Randomness (initialisation, dropout) comes only from the package's seeded
 // RNG, whose state can be checkpointed.
 //

@@ -104,6 +104,10 @@ func (m *Model) Threads() int { return m.threads }
 func (m *Model) SetThreads(n int) {
 	n = max(n, 1)
 	m.threads = n
+	m.setLayerThreads(n)
+}
+
+func (m *Model) setLayerThreads(n int) {
 	for _, l := range m.Layers {
 		l.base().threads = n
 	}
@@ -132,7 +136,7 @@ func (m *Model) logitsEnd() int {
 }
 
 type logitser interface {
-	forward(x []float32, n int, logits bool) []float32
+	forward(x []float32, n int, training, logits bool) []float32
 }
 
 func (m *Model) run(x []float32, n int, training, logits bool) []float32 {
@@ -145,7 +149,7 @@ func (m *Model) run(x []float32, n int, training, logits bool) []float32 {
 	}
 	for i, l := range m.Layers[:end] {
 		if ls, ok := l.(logitser); ok && logits && i == end-1 {
-			x = ls.forward(x, n, true)
+			x = ls.forward(x, n, training, true)
 			continue
 		}
 		x = l.Forward(x, n, training)
@@ -172,6 +176,8 @@ func (m *Model) Forward(x []float32, n int, training bool) []float32 {
 // Predict runs inference on n samples and writes the outputs (probabilities
 // for a softmax model) to dst, which it grows if needed and returns. Work is
 // done DefaultPredictChunk samples at a time so that memory stays bounded.
+// A single image (n == 1) runs on the calling goroutine whatever Threads
+// says: splitting it would cost more in wake-ups than it saves.
 func (m *Model) Predict(x []float32, n int, dst []float32) []float32 {
 	in, out := m.InputShape.Size(), m.OutputShape().Size()
 	if len(x) < n*in {
@@ -181,6 +187,12 @@ func (m *Model) Predict(x []float32, n int, dst []float32) []float32 {
 		dst = make([]float32, n*out)
 	}
 	dst = dst[:n*out]
+	if n == 1 && m.threads > 1 {
+		// One image is too little work to split: waking workers would
+		// cost more than it saves, so it runs on the calling goroutine.
+		m.setLayerThreads(1)
+		defer m.setLayerThreads(m.threads)
+	}
 	for lo := 0; lo < n; lo += DefaultPredictChunk {
 		hi := min(lo+DefaultPredictChunk, n)
 		y := m.run(x[lo*in:hi*in], hi-lo, false, false)

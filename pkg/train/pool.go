@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 	"math"
+
+	"github.com/fmkit/fmkit/internal/gemm"
 )
 
 // poolConfig is the window configuration shared by MaxPool2D and AvgPool2D.
@@ -134,7 +136,9 @@ func (l *MaxPool2D) run(op, lo, hi, _ int) {
 		x := l.x[p*hw : (p+1)*hw]
 		y, arg := l.y[p*ohw:(p+1)*ohw], l.arg[p*ohw:(p+1)*ohw]
 		if l.KH == 2 && l.KW == 2 && l.Stride == [2]int{2, 2} && l.Pads == [4]int{} && 2*pc.oh <= pc.h && 2*pc.ow <= pc.w {
-			maxPool2x2(y, arg, x, pc)
+			if !gemm.MaxPool2x2(y, arg, x, pc.w, pc.oh, pc.ow) {
+				maxPool2x2(y, arg, x, pc)
+			}
 			continue
 		}
 		for oh := 0; oh < pc.oh; oh++ {

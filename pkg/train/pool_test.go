@@ -129,10 +129,12 @@ func BenchmarkMaxPool2D_32x26x26(b *testing.B) {
 	l.Forward(x, 32, true)
 	l.Backward(dy, true)
 	b.ReportAllocs()
+	b.ResetTimer()
 	for range b.N {
 		sinkF32 = l.Forward(x, 32, true)
 		sinkF32 = l.Backward(dy, true)
 	}
+	b.SetBytes(int64(4 * (len(x) + len(dy))))
 }
 
 // TestMaxPoolNaN: a NaN in a window propagates, in the 2x2 fast path and in
