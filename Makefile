@@ -33,6 +33,12 @@ test: setup lint check-generated
 	$(GO) build -o $(BIN)/ ./cmd/...
 	@echo "Parity gate: the embedded model through the native engine and onnxruntime"
 	$(BIN)/fminfer parity
+	@echo "Fuzzing: every fuzz target for $(FUZZTIME)"
+	bash scripts/fuzz.sh $(FUZZTIME)
+
+# Long fuzzing, locally: make fuzz FUZZTIME=5m
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME)
 
 check-generated:
 	@bash scripts/check-generated.sh
