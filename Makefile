@@ -4,6 +4,7 @@
 #   make test    every test, as CI runs them (does its own set-up)
 #
 # Other targets: setup, build, test-long (full-length training checks), bench, fuzz (long local fuzzing),
+# default-model (retrains models/fmnist.onnx),
 # generate, check-generated, lint.
 
 SHELL := /bin/bash
@@ -13,7 +14,7 @@ ORT_LIB := $(CURDIR)/.cache/onnxruntime/1.24.1/libonnxruntime.so.1
 export ONNXRUNTIME_SHARED_LIBRARY_PATH ?= $(ORT_LIB)
 FUZZTIME ?= 20s
 
-.PHONY: all setup build test test-long lint demo bench fuzz generate check-generated clean
+.PHONY: all setup build test test-long lint demo default-model bench fuzz generate check-generated clean
 
 all: build
 
@@ -46,6 +47,13 @@ check-generated:
 # The long checks: full-length training runs that assert the book's accuracy figures.
 test-long: setup
 	$(GO) test -run 'Long' -timeout 4h -v ./...
+
+# The default model that fminfer embeds (see models/README.md): the book's recipe with early
+# stopping on val_loss (patience 3, best weights restored), seed 1, 2 threads.
+default-model: build
+	mkdir -p out/default-model
+	$(BIN)/fmtrain --early-stopping --patience 3 --seed 1 --threads 2 --out out/default-model/fmnist.onnx
+	cp out/default-model/fmnist.onnx models/fmnist.onnx
 
 demo: build
 	@bash scripts/demo.sh

@@ -69,19 +69,13 @@ func writeTestPNGs(t *testing.T, s *fmnist.Set, n int) []string {
 	return paths
 }
 
-// catalogJPEG renders test image i as a catalog photo: dark on white,
-// upscaled to 224x224 (nearest), JPEG quality 90.
+// catalogJPEG renders test image i as a catalog photo (fmnist.CatalogStyle:
+// dark on white, 224x224) saved as JPEG quality 90.
 func catalogJPEG(t *testing.T, s *fmnist.Set, i int) []byte {
 	t.Helper()
-	img := image.NewGray(image.Rect(0, 0, 224, 224))
-	src := s.Image(i)
-	for y := 0; y < 224; y++ {
-		for x := 0; x < 224; x++ {
-			img.SetGray(x, y, color.Gray{Y: 255 - src[(y/8)*28+x/8]})
-		}
-	}
+	g := &image.Gray{Pix: s.Image(i), Stride: 28, Rect: image.Rect(0, 0, 28, 28)}
 	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
+	if err := jpeg.Encode(&b, fmnist.CatalogStyle(g), &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -395,5 +389,55 @@ func TestExplain(t *testing.T) {
 	}
 	if code, _, _ := runCmd(nil, "--explain", out, "--truth", "Spaceship", img); code != exitUsage {
 		t.Errorf("unknown --truth: exit %d", code)
+	}
+}
+
+// TestCatalogAccuracy measures the embedded model on 200 test images in two
+// forms: as the dataset's PNGs, and as catalog-style photos of the same
+// items (dark on white, 224x224, JPEG). It logs both accuracies and how
+// often the two forms get the same class.
+func TestCatalogAccuracy(t *testing.T) {
+	s := needData(t)
+	const n = 200
+	pngs := writeTestPNGs(t, s, n)
+	dir := t.TempDir()
+	var jpegs []string
+	for i := 0; i < n; i++ {
+		p := filepath.Join(dir, fmt.Sprintf("catalog-%04d.jpg", i))
+		if err := os.WriteFile(p, catalogJPEG(t, s, i), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		jpegs = append(jpegs, p)
+	}
+	classify := func(paths []string) []result {
+		code, out, errOut := runCmd(nil, append([]string{"--json", "--engine", "native"}, paths...)...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		return decodeLines(t, out)
+	}
+	rp, rc := classify(pngs), classify(jpegs)
+	rightP, rightC, same, inverted := 0, 0, 0, 0
+	for i := 0; i < n; i++ {
+		if rp[i].Index == int(s.Labels[i]) {
+			rightP++
+		}
+		if rc[i].Index == int(s.Labels[i]) {
+			rightC++
+		}
+		if rp[i].Index == rc[i].Index {
+			same++
+		}
+		if rc[i].Inverted {
+			inverted++
+		}
+	}
+	t.Logf("200 test images: PNG accuracy %.3f, catalog-photo accuracy %.3f, same class %d/%d, catalog photos inverted %d/%d",
+		float64(rightP)/n, float64(rightC)/n, same, n, inverted, n)
+	if inverted != n {
+		t.Errorf("only %d of %d catalog photos were recognised as dark on light", inverted, n)
+	}
+	if rightP < n*85/100 || same < n*80/100 {
+		t.Errorf("PNG accuracy %d/%d (want >= 85%%), same class %d/%d (want >= 80%%)", rightP, n, same, n)
 	}
 }

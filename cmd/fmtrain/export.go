@@ -3,15 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"image"
 	"image/jpeg"
 	"image/png"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-
-	xdraw "golang.org/x/image/draw"
 
 	"github.com/fmkit/fmkit/internal/atomicfile"
 	"github.com/fmkit/fmkit/pkg/fmnist"
@@ -77,9 +74,6 @@ func runExport(args []string, stdout io.Writer) error {
 	return nil
 }
 
-// catalogSize is the side of a catalog-style copy.
-const catalogSize = 224
-
 // runImages writes dataset images as files: PNGs exactly as in the dataset,
 // or catalog-style photos (dark object on white, 224x224, JPEG).
 func runImages(args []string, stdout io.Writer) error {
@@ -115,7 +109,7 @@ func runImages(args []string, stdout io.Writer) error {
 		var err error
 		if *catalog {
 			err = atomicfile.Write(filepath.Join(*out, name+".jpg"), 0o644, func(w io.Writer) error {
-				return jpeg.Encode(w, catalogPhoto(g), &jpeg.Options{Quality: 90})
+				return jpeg.Encode(w, fmnist.CatalogStyle(g), &jpeg.Options{Quality: 90})
 			})
 		} else {
 			err = atomicfile.Write(filepath.Join(*out, name+".png"), 0o644, func(w io.Writer) error { return png.Encode(w, g) })
@@ -126,15 +120,4 @@ func runImages(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %d images to %s\n", len(idx), *out)
 	return nil
-}
-
-// catalogPhoto inverts g and upscales it bilinearly to catalogSize.
-func catalogPhoto(g *image.Gray) *image.Gray {
-	inv := image.NewGray(g.Rect)
-	for i, v := range g.Pix {
-		inv.Pix[i] = 255 - v
-	}
-	dst := image.NewGray(image.Rect(0, 0, catalogSize, catalogSize))
-	xdraw.BiLinear.Scale(dst, dst.Rect, inv, inv.Rect, xdraw.Src, nil)
-	return dst
 }

@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"golang.org/x/image/draw"
 )
 
 // testSet loads the real test split or skips.
@@ -44,14 +42,8 @@ func encodePNG(t testing.TB, img image.Image) []byte {
 // inverted (dark on white), upscaled to 224x224 bilinearly, JPEG quality 90.
 func catalogJPEG(t testing.TB, g *image.Gray) []byte {
 	t.Helper()
-	inv := image.NewGray(g.Rect)
-	for i, v := range g.Pix {
-		inv.Pix[i] = 255 - v
-	}
-	big := image.NewGray(image.Rect(0, 0, 224, 224))
-	draw.BiLinear.Scale(big, big.Rect, inv, inv.Rect, draw.Src, nil)
 	var b bytes.Buffer
-	if err := jpeg.Encode(&b, big, &jpeg.Options{Quality: 90}); err != nil {
+	if err := jpeg.Encode(&b, CatalogStyle(g), &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
