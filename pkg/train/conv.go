@@ -156,8 +156,11 @@ func (l *Conv2D) forward(x []float32, n int, _, logits bool) []float32 {
 
 // growScratch sizes the per-thread buffers for a batch of n.
 func (l *Conv2D) growScratch(n int, backward bool) {
-	t := chunks(l.nthreads(), n)
-	g := min(l.groupSize(), max(n, 1))
+	l.growScratchFor(chunks(l.nthreads(), n), min(l.groupSize(), max(n, 1)), backward)
+}
+
+// growScratchFor sizes the buffers of t threads for groups of g samples.
+func (l *Conv2D) growScratchFor(t, g int, backward bool) {
 	cols := g * l.oh * l.ow
 	growPer(&l.cols, t, l.c*l.KH*l.KW*cols)
 	if l.gidx == nil && l.h*l.w <= 32 && l.oh*l.ow <= 16 && l.Pads == [4]int{} {
@@ -179,25 +182,32 @@ func (l *Conv2D) run(op, lo, hi, tid int) {
 }
 
 // forwardRange: x (N,C,H,W), w (OC,C,KH,KW) -> y (N,OC,OH,OW), samples
-// [lo,hi). Groups of gs samples are lowered side by side into
-// col (C*KH*KW, gs*OH*OW); one gemm gives z (OC, gs*OH*OW), which is
-// scattered into y with the bias and ReLU fused in.
+// [lo,hi), as thread tid.
 func (l *Conv2D) forwardRange(lo, hi, tid int) {
+	insz, outsz := l.in.Size(), l.out.Size()
+	l.forwardSamples(l.x[lo*insz:hi*insz], l.y[lo*outsz:hi*outsz], hi-lo, tid)
+}
+
+// forwardSamples computes y (n,OC,OH,OW) from x (n,C,H,W) as thread tid.
+// Groups of gs samples are lowered side by side into col (C*KH*KW,
+// gs*OH*OW); one gemm gives z (OC, gs*OH*OW), which is scattered into y
+// with the bias and ReLU fused in.
+func (l *Conv2D) forwardSamples(x, y []float32, n, tid int) {
 	g := l.geom()
 	insz, outsz := l.in.Size(), l.out.Size()
 	ckk, ohw := l.c*l.KH*l.KW, l.oh*l.ow
 	z := l.zs[tid]
 	relu := l.Act == ActReLU
-	for s0 := lo; s0 < hi; s0 += l.groupSize() {
-		gs := min(l.groupSize(), hi-s0)
+	for s0 := 0; s0 < n; s0 += l.groupSize() {
+		gs := min(l.groupSize(), n-s0)
 		cols := gs * ohw
 		col := l.cols[tid]
 		for s := 0; s < gs; s++ {
-			l.lower(col[s*ohw:], cols, l.x[(s0+s)*insz:(s0+s+1)*insz], g)
+			l.lower(col[s*ohw:], cols, x[(s0+s)*insz:(s0+s+1)*insz], g)
 		}
 		if gs == 1 {
 			// One sample: the product is y's plane block itself.
-			yi := l.y[s0*outsz : (s0+1)*outsz]
+			yi := y[s0*outsz : (s0+1)*outsz]
 			gemm.Sgemm(false, false, l.Filters, cols, ckk, 1, l.W.Data, ckk, col, cols, 0, yi, cols)
 			for oc := 0; oc < l.Filters; oc++ {
 				gemm.AddBias(yi[oc*ohw:(oc+1)*ohw], yi[oc*ohw:], l.B.Data[oc], relu)
@@ -206,7 +216,7 @@ func (l *Conv2D) forwardRange(lo, hi, tid int) {
 		}
 		gemm.Sgemm(false, false, l.Filters, cols, ckk, 1, l.W.Data, ckk, col, cols, 0, z, cols)
 		for s := 0; s < gs; s++ {
-			yi := l.y[(s0+s)*outsz : (s0+s+1)*outsz]
+			yi := y[(s0+s)*outsz : (s0+s+1)*outsz]
 			for oc := 0; oc < l.Filters; oc++ {
 				gemm.AddBias(yi[oc*ohw:(oc+1)*ohw], z[oc*cols+s*ohw:], l.B.Data[oc], relu)
 			}

@@ -106,56 +106,7 @@ func (l *Dense) run(op, lo, hi, tid int) {
 	switch op {
 	case opForward:
 		// x (N,In), w (U,In) -> y (N,U), rows [lo,hi).
-		rows := hi - lo
-		y := l.y[lo*u : hi*u]
-		relu := l.Act == ActReLU
-		b := l.B.Data[:u]
-		if l.n == 1 {
-			// One image (Predict's latency path): a matrix-vector
-			// product, one dot product per unit, reading W once. Its
-			// sums run in another order than the batched products', so
-			// a lone image may differ from itself in a batch in the
-			// last bits; a split batch never takes this path.
-			x := l.x[lo*in : (lo+1)*in]
-			for j := range y {
-				v := gemm.Dot(l.W.Data[j*in:(j+1)*in], x) + b[j]
-				if relu && v < 0 {
-					v = 0
-				}
-				y[j] = v
-			}
-		} else if rows < u {
-			// Few rows (one image in Predict): y^T = W x^T reads W in
-			// place and packs only x, where y = x W^T would transpose
-			// all of W into the packed layout on every call.
-			yt := l.yts[tid][:u*rows]
-			gemm.Sgemm(false, true, u, rows, in, 1, l.W.Data, in, l.x[lo*in:], in, 0, yt, rows)
-			for r := 0; r < rows; r++ {
-				row := y[r*u : (r+1)*u]
-				for j := range row {
-					v := yt[j*rows+r] + b[j]
-					if relu && v < 0 {
-						v = 0
-					}
-					row[j] = v
-				}
-			}
-		} else {
-			gemm.Sgemm(false, true, rows, u, in, 1, l.x[lo*in:], in, l.W.Data, in, 0, y, u)
-			for r := 0; r < rows; r++ {
-				row := y[r*u : (r+1)*u]
-				for j := range row {
-					v := row[j] + b[j]
-					if relu && v < 0 {
-						v = 0
-					}
-					row[j] = v
-				}
-			}
-		}
-		if l.Act == ActSoftmax && !l.logits {
-			softmaxRows(y, hi-lo, u)
-		}
+		l.forwardRows(l.x[lo*in:hi*in], l.y[lo*u:hi*u], hi-lo, tid, l.n == 1)
 	case opBackward:
 		// dz (N,U), x (N,In) -> dW (U,In) rows [lo,hi), dB [lo,hi).
 		n := l.n
@@ -175,5 +126,59 @@ func (l *Dense) run(op, lo, hi, tid int) {
 	case opBackward2:
 		// dz (N,U), w (U,In) -> dx (N,In), rows [lo,hi).
 		gemm.Sgemm(false, false, hi-lo, in, u, 1, l.dz[lo*u:], u, l.W.Data, in, 0, l.dx[lo*in:], in)
+	}
+}
+
+// forwardRows computes y (rows,U) = act(x W^T + b) for x (rows,In) as
+// thread tid; single selects the matrix-vector path of a one-image batch.
+func (l *Dense) forwardRows(x, y []float32, rows, tid int, single bool) {
+	u, in := l.Units, l.nin
+	relu := l.Act == ActReLU
+	b := l.B.Data[:u]
+	if single {
+		// One image (Predict's latency path): a matrix-vector
+		// product, one dot product per unit, reading W once. Its
+		// sums run in another order than the batched products', so
+		// a lone image may differ from itself in a batch in the
+		// last bits; a split batch never takes this path.
+		x := x[:in]
+		for j := range y {
+			v := gemm.Dot(l.W.Data[j*in:(j+1)*in], x) + b[j]
+			if relu && v < 0 {
+				v = 0
+			}
+			y[j] = v
+		}
+	} else if rows < u {
+		// Few rows (one image in Predict): y^T = W x^T reads W in
+		// place and packs only x, where y = x W^T would transpose
+		// all of W into the packed layout on every call.
+		yt := l.yts[tid][:u*rows]
+		gemm.Sgemm(false, true, u, rows, in, 1, l.W.Data, in, x, in, 0, yt, rows)
+		for r := 0; r < rows; r++ {
+			row := y[r*u : (r+1)*u]
+			for j := range row {
+				v := yt[j*rows+r] + b[j]
+				if relu && v < 0 {
+					v = 0
+				}
+				row[j] = v
+			}
+		}
+	} else {
+		gemm.Sgemm(false, true, rows, u, in, 1, x, in, l.W.Data, in, 0, y, u)
+		for r := 0; r < rows; r++ {
+			row := y[r*u : (r+1)*u]
+			for j := range row {
+				v := row[j] + b[j]
+				if relu && v < 0 {
+					v = 0
+				}
+				row[j] = v
+			}
+		}
+	}
+	if l.Act == ActSoftmax && !l.logits {
+		softmaxRows(y, rows, u)
 	}
 }

@@ -133,33 +133,38 @@ func (l *MaxPool2D) run(op, lo, hi, _ int) {
 			continue
 		}
 		// x (N,C,H,W) -> y (N,C,OH,OW), plane p.
-		x := l.x[p*hw : (p+1)*hw]
-		y, arg := l.y[p*ohw:(p+1)*ohw], l.arg[p*ohw:(p+1)*ohw]
-		if l.KH == 2 && l.KW == 2 && l.Stride == [2]int{2, 2} && l.Pads == [4]int{} && 2*pc.oh <= pc.h && 2*pc.ow <= pc.w {
-			if !gemm.MaxPool2x2(y, arg, x, pc.w, pc.oh, pc.ow) {
-				maxPool2x2(y, arg, x, pc)
-			}
-			continue
+		l.forwardPlane(l.y[p*ohw:(p+1)*ohw], l.arg[p*ohw:(p+1)*ohw], l.x[p*hw:(p+1)*hw])
+	}
+}
+
+// forwardPlane pools one plane x (H,W) into y (OH,OW), writing each
+// output's arg-max index within the plane to arg.
+func (l *MaxPool2D) forwardPlane(y []float32, arg []int32, x []float32) {
+	pc := l.pc
+	if l.KH == 2 && l.KW == 2 && l.Stride == [2]int{2, 2} && l.Pads == [4]int{} && 2*pc.oh <= pc.h && 2*pc.ow <= pc.w {
+		if !gemm.MaxPool2x2(y, arg, x, pc.w, pc.oh, pc.ow) {
+			maxPool2x2(y, arg, x, pc)
 		}
-		for oh := 0; oh < pc.oh; oh++ {
-			h0 := oh*l.Stride[0] - l.Pads[0]
-			h1 := min(h0+l.KH, pc.h)
-			h0 = max(h0, 0)
-			for ow := 0; ow < pc.ow; ow++ {
-				w0 := ow*l.Stride[1] - l.Pads[1]
-				w1 := min(w0+l.KW, pc.w)
-				w0 = max(w0, 0)
-				best, bi := float32(math.Inf(-1)), int32(h0*pc.w+w0)
-				for ih := h0; ih < h1; ih++ {
-					row := x[ih*pc.w:]
-					for iw := w0; iw < w1; iw++ {
-						if v := row[iw]; v > best || v != v {
-							best, bi = v, int32(ih*pc.w+iw)
-						}
+		return
+	}
+	for oh := 0; oh < pc.oh; oh++ {
+		h0 := oh*l.Stride[0] - l.Pads[0]
+		h1 := min(h0+l.KH, pc.h)
+		h0 = max(h0, 0)
+		for ow := 0; ow < pc.ow; ow++ {
+			w0 := ow*l.Stride[1] - l.Pads[1]
+			w1 := min(w0+l.KW, pc.w)
+			w0 = max(w0, 0)
+			best, bi := float32(math.Inf(-1)), int32(h0*pc.w+w0)
+			for ih := h0; ih < h1; ih++ {
+				row := x[ih*pc.w:]
+				for iw := w0; iw < w1; iw++ {
+					if v := row[iw]; v > best || v != v {
+						best, bi = v, int32(ih*pc.w+iw)
 					}
 				}
-				y[oh*pc.ow+ow], arg[oh*pc.ow+ow] = best, bi
 			}
+			y[oh*pc.ow+ow], arg[oh*pc.ow+ow] = best, bi
 		}
 	}
 }
@@ -324,22 +329,27 @@ func (l *AvgPool2D) run(op, lo, hi, _ int) {
 			continue
 		}
 		// x (N,C,H,W) -> y (N,C,OH,OW), plane p.
-		x, y := l.x[p*hw:(p+1)*hw], l.y[p*ohw:(p+1)*ohw]
-		for oh := 0; oh < pc.oh; oh++ {
-			for ow := 0; ow < pc.ow; ow++ {
-				h0, h1, w0, w1, div := l.window(oh, ow)
-				var s float32
-				for ih := h0; ih < h1; ih++ {
-					for _, v := range x[ih*pc.w+w0 : ih*pc.w+w1] {
-						s += v
-					}
+		l.forwardPlane(l.y[p*ohw:(p+1)*ohw], l.x[p*hw:(p+1)*hw])
+	}
+}
+
+// forwardPlane averages one plane x (H,W) into y (OH,OW).
+func (l *AvgPool2D) forwardPlane(y, x []float32) {
+	pc := l.pc
+	for oh := 0; oh < pc.oh; oh++ {
+		for ow := 0; ow < pc.ow; ow++ {
+			h0, h1, w0, w1, div := l.window(oh, ow)
+			var s float32
+			for ih := h0; ih < h1; ih++ {
+				for _, v := range x[ih*pc.w+w0 : ih*pc.w+w1] {
+					s += v
 				}
-				if div == 0 {
-					y[oh*pc.ow+ow] = 0
-					continue
-				}
-				y[oh*pc.ow+ow] = s / div
 			}
+			if div == 0 {
+				y[oh*pc.ow+ow] = 0
+				continue
+			}
+			y[oh*pc.ow+ow] = s / div
 		}
 	}
 }
