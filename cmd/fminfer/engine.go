@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -101,12 +100,8 @@ func (o *engineOptions) open(engine string, stderr io.Writer) (fmrt.Predictor, e
 }
 
 func (o *engineOptions) openORT(data []byte, name string, stderr io.Writer) (fmrt.Predictor, error) {
-	p, err := fmrt.NewORT(data, fmrt.ORTOptions{LibraryPath: o.library, Provider: o.provider,
+	return fmrt.NewORT(data, fmrt.ORTOptions{LibraryPath: o.library, Provider: o.provider,
 		IntraOpThreads: o.threads, Warn: stderr, ModelName: name})
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
 }
 
 // openNative imports an ONNX model into the native engine.
@@ -171,6 +166,3 @@ func firstLine(err error) string {
 	}
 	return s
 }
-
-// isNoCgo reports whether err says onnxruntime was compiled out.
-func isNoCgo(err error) bool { return errors.Is(err, fmrt.ErrNoCgo) }
