@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/fmkit/fmkit/internal/atomicfile"
+	"github.com/fmkit/fmkit/internal/cli"
 	"github.com/fmkit/fmkit/pkg/fmnist"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 	"github.com/fmkit/fmkit/pkg/train"
@@ -75,18 +76,18 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		return err
 	}
 	if o.top < 1 || o.top > fmnist.NumClasses {
-		return usageError{fmt.Errorf("--top must be between 1 and %d, got %d", fmnist.NumClasses, o.top)}
+		return cli.Usage(fmt.Errorf("--top must be between 1 and %d, got %d", fmnist.NumClasses, o.top))
 	}
 	pol, err := parsePolarity(o.polarity)
 	if err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return usageError{errors.New("no images given (pass files, a directory, or - for standard input)")}
+		return cli.Usage(errors.New("no images given (pass files, a directory, or - for standard input)"))
 	}
 	if o.savePre != "" {
 		if st, err := os.Stat(o.savePre); err != nil || !st.IsDir() {
-			return usageError{fmt.Errorf("--save-preprocessed %s: not an existing directory", o.savePre)}
+			return cli.Usage(fmt.Errorf("--save-preprocessed %s: not an existing directory", o.savePre))
 		}
 	}
 	inputs, err := expandInputs(fs.Args())
@@ -94,15 +95,15 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		return err
 	}
 	if o.explain != "" && len(inputs) != 1 {
-		return usageError{fmt.Errorf("--explain takes exactly one image, got %d", len(inputs))}
+		return cli.Usage(fmt.Errorf("--explain takes exactly one image, got %d", len(inputs)))
 	}
 	truth := -1
 	if o.truth != "" {
 		if o.explain == "" {
-			return usageError{errors.New("--truth goes with --explain")}
+			return cli.Usage(errors.New("--truth goes with --explain"))
 		}
 		if truth = classIndex(o.truth); truth < 0 {
-			return usageError{fmt.Errorf("--truth %q is neither a class name nor an index 0-9", o.truth)}
+			return cli.Usage(fmt.Errorf("--truth %q is neither a class name nor an index 0-9", o.truth))
 		}
 	}
 
@@ -190,7 +191,7 @@ func parsePolarity(s string) (fmnist.Polarity, error) {
 	case "dark", "dark-on-light":
 		return fmnist.DarkOnLight, nil
 	}
-	return 0, usageError{fmt.Errorf("--polarity must be auto, light or dark, got %q", s)}
+	return 0, cli.Usage(fmt.Errorf("--polarity must be auto, light or dark, got %q", s))
 }
 
 // expandInputs turns the arguments into a list of inputs: files as given,
@@ -201,7 +202,7 @@ func expandInputs(args []string) ([]string, error) {
 	for _, a := range args {
 		if a == "-" {
 			if stdinUsed {
-				return nil, usageError{errors.New("- (standard input) given more than once")}
+				return nil, cli.Usage(errors.New("- (standard input) given more than once"))
 			}
 			stdinUsed = true
 			out = append(out, a)
@@ -225,7 +226,7 @@ func expandInputs(args []string) ([]string, error) {
 		}
 		sort.Strings(names)
 		if len(names) == 0 {
-			return nil, usageError{fmt.Errorf("directory %s holds no images (%s)", a, extList())}
+			return nil, cli.Usage(fmt.Errorf("directory %s holds no images (%s)", a, extList()))
 		}
 		out = append(out, names...)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/fmkit/fmkit/internal/cli"
 	"github.com/fmkit/fmkit/models"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
@@ -49,10 +50,10 @@ func (o *engineOptions) check() error {
 	switch o.engine {
 	case engineAuto, engineORT, engineNative, "":
 	default:
-		return usageError{fmt.Errorf("--engine must be ort, native or auto, got %q", o.engine)}
+		return cli.Usage(fmt.Errorf("--engine must be ort, native or auto, got %q", o.engine))
 	}
 	if o.threads < 0 {
-		return usageError{fmt.Errorf("--threads must be 0 or more, got %d", o.threads)}
+		return cli.Usage(fmt.Errorf("--threads must be 0 or more, got %d", o.threads))
 	}
 	return nil
 }

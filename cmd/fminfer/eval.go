@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/fmkit/fmkit/internal/cli"
 	"github.com/fmkit/fmkit/pkg/fmnist"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 	"github.com/fmkit/fmkit/pkg/train"
@@ -64,7 +65,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *batch < 1 {
-		return usageError{fmt.Errorf("--batch must be at least 1, got %d", *batch)}
+		return cli.Usage(fmt.Errorf("--batch must be at least 1, got %d", *batch))
 	}
 	x, labels, err := testSet(*data)
 	if err != nil {
@@ -175,7 +176,7 @@ func runParity(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !(*tol >= 0) || !(*minAgree >= 0 && *minAgree <= 1) {
-		return usageError{fmt.Errorf("--max-abs-diff must be >= 0 and --min-agreement in [0,1]")}
+		return cli.Usage(fmt.Errorf("--max-abs-diff must be >= 0 and --min-agreement in [0,1]"))
 	}
 	x, labels, err := testSet(*data)
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/fmkit/fmkit/internal/cli"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 )
 
@@ -39,12 +40,6 @@ const (
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
-
-// usageError marks an error caused by the command line.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
 
 // checkFailed marks a check that ran and did not pass (exit 1).
 type checkFailed struct{ msg string }
@@ -82,7 +77,7 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "fminfer: %v\n", err)
-	var ue usageError
+	var ue cli.UsageError
 	var cf checkFailed
 	var pe *fmrt.ProviderError
 	switch {
@@ -113,25 +108,8 @@ Exit codes: 0 success; 1 some inputs failed, or a check did not pass; 2 usage er
 `
 
 // newFlags returns a flag set that reports errors instead of exiting.
-func newFlags(name string, out io.Writer, synopsis string) *pflag.FlagSet {
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.SortFlags = false
-	fs.Usage = func() { fmt.Fprintf(out, "%s\n\nFlags:\n%s", synopsis, fs.FlagUsages()) }
-	return fs
-}
+var newFlags = cli.NewFlags
 
 // parse parses args, wrapping errors as usage errors; if positional is
 // false, positional arguments are refused.
-func parse(fs *pflag.FlagSet, args []string, positional bool) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	if !positional && fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
-	}
-	return nil
-}
+var parse = cli.Parse

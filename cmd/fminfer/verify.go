@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/fmkit/fmkit/internal/cli"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 )
@@ -30,10 +31,10 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return usageError{errors.New("verify needs at least one directory")}
+		return cli.Usage(errors.New("verify needs at least one directory"))
 	}
 	if !(*atol >= 0) || !(*rtol >= 0) {
-		return usageError{errors.New("--atol and --rtol must be >= 0")}
+		return cli.Usage(errors.New("--atol and --rtol must be >= 0"))
 	}
 	var run onnxexport.Engine
 	switch *engine {
@@ -45,7 +46,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		}
 		run = ortEngine(*library)
 	default:
-		return usageError{fmt.Errorf("--engine must be native or ort, got %q", *engine)}
+		return cli.Usage(fmt.Errorf("--engine must be native or ort, got %q", *engine))
 	}
 	failed := 0
 	for _, dir := range fs.Args() {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/fmkit/fmkit/internal/atomicfile"
+	"github.com/fmkit/fmkit/internal/cli"
 	"github.com/fmkit/fmkit/pkg/fmnist"
 	"github.com/fmkit/fmkit/pkg/viz"
 )
@@ -30,10 +31,10 @@ func runExport(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *model == "" || *out == "" {
-		return usageError{errors.New("--model and --out are required")}
+		return cli.Usage(errors.New("--model and --out are required"))
 	}
 	if !strings.EqualFold(filepath.Ext(*out), ".onnx") {
-		return usageError{fmt.Errorf("--out %s: export writes ONNX; name the file .onnx", *out)}
+		return cli.Usage(fmt.Errorf("--out %s: export writes ONNX; name the file .onnx", *out))
 	}
 	if err := e.check(*out); err != nil {
 		return err
@@ -87,10 +88,10 @@ func runImages(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *out == "" {
-		return usageError{errors.New("--out is required")}
+		return cli.Usage(errors.New("--out is required"))
 	}
 	if st, err := os.Stat(filepath.Dir(filepath.Clean(*out))); err != nil || !st.IsDir() {
-		return usageError{fmt.Errorf("--out %s: its parent directory does not exist", *out)}
+		return cli.Usage(fmt.Errorf("--out %s: its parent directory does not exist", *out))
 	}
 	s, err := loadSet(*data, *set)
 	if err != nil {
@@ -98,7 +99,7 @@ func runImages(args []string, stdout io.Writer) error {
 	}
 	idx, err := parseIndexList(*index, s.N, s.N)
 	if err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err

@@ -25,6 +25,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"github.com/fmkit/fmkit/internal/cli"
 )
 
 // Exit codes.
@@ -49,12 +51,6 @@ func main() {
 	stop()
 	os.Exit(code)
 }
-
-// usageError marks an error caused by the command line.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
 
 // run is the whole program, testable in-process.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -97,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitInterrupted
 	}
 	fmt.Fprintf(stderr, "fmtrain: %v\n", err)
-	var ue usageError
+	var ue cli.UsageError
 	if errors.As(err, &ue) {
 		fmt.Fprintln(stderr, "Run 'fmtrain --help' for usage.")
 		return exitUsage
@@ -133,27 +129,8 @@ Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (state saved; c
 `
 
 // newFlags returns a flag set that reports errors instead of exiting.
-func newFlags(name string, out io.Writer, synopsis string) *pflag.FlagSet {
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.SortFlags = false
-	fs.Usage = func() {
-		fmt.Fprintf(out, "%s\n\nFlags:\n%s", synopsis, fs.FlagUsages())
-	}
-	return fs
-}
+var newFlags = cli.NewFlags
 
 // parse parses args, wrapping errors as usage errors; positional arguments
 // are refused.
-func parse(fs *pflag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
-	}
-	return nil
-}
+func parse(fs *pflag.FlagSet, args []string) error { return cli.Parse(fs, args, false) }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fmkit/fmkit/internal/cli"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	"github.com/fmkit/fmkit/pkg/train"
 )
@@ -22,10 +23,10 @@ type exportOptions struct {
 // check validates the options for the model path out.
 func (e exportOptions) check(out string) error {
 	if _, ok := onnxexport.IRVersionFor(e.opset); !ok || e.opset < onnxexport.MinExportOpset || e.opset > onnxexport.MaxExportOpset {
-		return usageError{fmt.Errorf("--opset must be between %d and %d, got %d", onnxexport.MinExportOpset, onnxexport.MaxExportOpset, e.opset)}
+		return cli.Usage(fmt.Errorf("--opset must be between %d and %d, got %d", onnxexport.MinExportOpset, onnxexport.MaxExportOpset, e.opset))
 	}
 	if ext := strings.ToLower(filepath.Ext(out)); ext != ".onnx" && ext != ".fmk" {
-		return usageError{fmt.Errorf("--out %s: the extension names the format: .onnx (ONNX) or .fmk (native)", out)}
+		return cli.Usage(fmt.Errorf("--out %s: the extension names the format: .onnx (ONNX) or .fmk (native)", out))
 	}
 	return nil
 }
@@ -59,11 +60,11 @@ func writeBundle(dir string, m *train.Model, meta map[string]string, e exportOpt
 // checkBundleDir fails early when the bundle directory cannot be made.
 func checkBundleDir(dir string) error {
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return usageError{fmt.Errorf("--bundle %s is not a directory", dir)}
+		return cli.Usage(fmt.Errorf("--bundle %s is not a directory", dir))
 	}
 	parent := filepath.Dir(filepath.Clean(dir))
 	if st, err := os.Stat(parent); err != nil || !st.IsDir() {
-		return usageError{fmt.Errorf("--bundle %s: directory %s does not exist", dir, parent)}
+		return cli.Usage(fmt.Errorf("--bundle %s: directory %s does not exist", dir, parent))
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fmkit/fmkit/internal/cli"
 	"github.com/fmkit/fmkit/pkg/fmnist"
 	"github.com/fmkit/fmkit/pkg/train"
 	"github.com/fmkit/fmkit/pkg/viz"
@@ -34,14 +35,14 @@ func curvesPath(out string) string {
 // directory.
 func checkPictureOut(flag, path string) error {
 	if path == "" {
-		return usageError{fmt.Errorf("%s is required (the PNG file to write)", flag)}
+		return cli.Usage(fmt.Errorf("%s is required (the PNG file to write)", flag))
 	}
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return usageError{fmt.Errorf("%s %s: directory %s does not exist", flag, path, dir)}
+		return cli.Usage(fmt.Errorf("%s %s: directory %s does not exist", flag, path, dir))
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return usageError{fmt.Errorf("%s %s is a directory", flag, path)}
+		return cli.Usage(fmt.Errorf("%s %s is a directory", flag, path))
 	}
 	return nil
 }
@@ -56,7 +57,7 @@ func loadSet(data, set string) (*fmnist.Set, error) {
 	case "test":
 		load = fmnist.LoadTest
 	default:
-		return nil, usageError{fmt.Errorf("--set must be train or test, got %q", set)}
+		return nil, cli.Usage(fmt.Errorf("--set must be train or test, got %q", set))
 	}
 	dir, err := fmnist.Locate(data)
 	if err != nil {
@@ -162,7 +163,7 @@ func runSamples(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *set != "train" && *set != "test" {
-		return usageError{fmt.Errorf("--set must be train or test, got %q", *set)}
+		return cli.Usage(fmt.Errorf("--set must be train or test, got %q", *set))
 	}
 	s, err := loadSet(*data, *set)
 	if err != nil {
@@ -174,7 +175,7 @@ func runSamples(args []string, stdout io.Writer) error {
 			idx = append(idx, i)
 		}
 	} else if idx, err = parseIndexList(*index, s.N, maxSampleImages); err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	tiles := make([]viz.Tile, len(idx))
 	for i, k := range idx {
@@ -203,9 +204,9 @@ func nthConv(m *train.Model, n int) (int, *train.Conv2D, error) {
 		}
 	}
 	if len(names) == 0 {
-		return 0, nil, usageError{errors.New("--layer: the model has no convolution layer")}
+		return 0, nil, cli.Usage(errors.New("--layer: the model has no convolution layer"))
 	}
-	return 0, nil, usageError{fmt.Errorf("--layer %d: the model has %d convolution layers (%s)", n, len(names), strings.Join(names, ", "))}
+	return 0, nil, cli.Usage(fmt.Errorf("--layer %d: the model has %d convolution layers (%s)", n, len(names), strings.Join(names, ", ")))
 }
 
 func runFilters(args []string, stdout io.Writer) error {
@@ -219,13 +220,13 @@ func runFilters(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *model == "" {
-		return usageError{errors.New("--model is required")}
+		return cli.Usage(errors.New("--model is required"))
 	}
 	if *layer < 1 {
-		return usageError{fmt.Errorf("--layer must be at least 1, got %d", *layer)}
+		return cli.Usage(fmt.Errorf("--layer must be at least 1, got %d", *layer))
 	}
 	if fs.Changed("image") && *imageIdx < 0 {
-		return usageError{fmt.Errorf("--image must be a test image index (0 or more), got %d", *imageIdx)}
+		return cli.Usage(fmt.Errorf("--image must be a test image index (0 or more), got %d", *imageIdx))
 	}
 	if err := checkPictureOut("--out", *out); err != nil {
 		return err
@@ -284,7 +285,7 @@ func featureMapTiles(m *train.Model, li int, conv *train.Conv2D, data string, id
 		return nil, "", err
 	}
 	if idx >= s.N {
-		return nil, "", usageError{fmt.Errorf("--image %d: the test set has images 0-%d", idx, s.N-1)}
+		return nil, "", cli.Usage(fmt.Errorf("--image %d: the test set has images 0-%d", idx, s.N-1))
 	}
 	x := make([]float32, s.Rows*s.Cols)
 	fmnist.Scale(x, s.Image(idx))
@@ -334,16 +335,16 @@ func runAugmentPreview(args []string, stdout io.Writer) error {
 	}
 	aug, err := train.ParseAugment(*spec)
 	if err != nil {
-		return usageError{fmt.Errorf("--augment: %w", err)}
+		return cli.Usage(fmt.Errorf("--augment: %w", err))
 	}
 	if *count < 1 || *count > maxAugmentK {
-		return usageError{fmt.Errorf("--count must be in 1-%d, got %d", maxAugmentK, *count)}
+		return cli.Usage(fmt.Errorf("--count must be in 1-%d, got %d", maxAugmentK, *count))
 	}
 	if *index < 0 {
-		return usageError{fmt.Errorf("--index must be 0 or more, got %d", *index)}
+		return cli.Usage(fmt.Errorf("--index must be 0 or more, got %d", *index))
 	}
 	if *set != "train" && *set != "test" {
-		return usageError{fmt.Errorf("--set must be train or test, got %q", *set)}
+		return cli.Usage(fmt.Errorf("--set must be train or test, got %q", *set))
 	}
 	if err := checkPictureOut("--out", *out); err != nil {
 		return err
@@ -353,7 +354,7 @@ func runAugmentPreview(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *index >= s.N {
-		return usageError{fmt.Errorf("--index %d: the %s set has images 0-%d", *index, *set, s.N-1)}
+		return cli.Usage(fmt.Errorf("--index %d: the %s set has images 0-%d", *index, *set, s.N-1))
 	}
 	tiles := augmentTiles(s, *index, aug, *count, *seed)
 	title := fmt.Sprintf("%s (%s image %d): augment %s, seed %d",

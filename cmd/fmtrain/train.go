@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fmkit/fmkit/internal/cli"
 	"github.com/fmkit/fmkit/pkg/fmnist"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	"github.com/fmkit/fmkit/pkg/train"
@@ -78,12 +79,12 @@ func expandArch(arch string, dropout float64) (string, error) {
 		arch = train.SmallSpec
 	}
 	if dropout < 0 || dropout >= 1 || dropout != dropout {
-		return "", usageError{fmt.Errorf("--dropout must be in [0, 1), got %v", dropout)}
+		return "", cli.Usage(fmt.Errorf("--dropout must be in [0, 1), got %v", dropout))
 	}
 	if dropout > 0 {
 		i := strings.LastIndex(arch, "-")
 		if i < 0 {
-			return "", usageError{fmt.Errorf("--dropout needs at least two layers in --arch %q", arch)}
+			return "", cli.Usage(fmt.Errorf("--dropout needs at least two layers in --arch %q", arch))
 		}
 		arch = arch[:i] + "-x" + strconv.FormatFloat(dropout, 'g', -1, 64) + arch[i:]
 	}
@@ -103,22 +104,22 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	if o.augment != "" {
 		a, err := train.ParseAugment(o.augment)
 		if err != nil {
-			return usageError{fmt.Errorf("--augment: %w", err)}
+			return cli.Usage(fmt.Errorf("--augment: %w", err))
 		}
 		o.cfg.Augment = a
 	}
 	if err := o.cfg.Check(); err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	if o.trainSize < 0 {
-		return usageError{fmt.Errorf("--train-size must be 0 (all) or positive, got %d", o.trainSize)}
+		return cli.Usage(fmt.Errorf("--train-size must be 0 (all) or positive, got %d", o.trainSize))
 	}
 	arch, err := expandArch(o.arch, o.dropout)
 	if err != nil {
 		return err
 	}
 	if o.out == "" {
-		return usageError{errors.New("--out must name a file")}
+		return cli.Usage(errors.New("--out must name a file"))
 	}
 	if err := checkOutputDir(o.out); err != nil {
 		return err
@@ -138,7 +139,7 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	}
 	m, err := train.BuildModel(arch, train.Shape{1, 28, 28}, train.NewRNG(o.cfg.Seed))
 	if err != nil {
-		return usageError{fmt.Errorf("--arch: %w", err)}
+		return cli.Usage(fmt.Errorf("--arch: %w", err))
 	}
 	var resume *train.Checkpoint
 	if o.resume {
@@ -146,7 +147,7 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 			return fmt.Errorf("--resume: %w", err)
 		}
 		if resume.Arch != arch {
-			return usageError{fmt.Errorf("--resume: %s holds architecture %q, not %q", ckpt, resume.Arch, arch)}
+			return cli.Usage(fmt.Errorf("--resume: %s holds architecture %q, not %q", ckpt, resume.Arch, arch))
 		}
 	}
 
@@ -235,7 +236,7 @@ func loadData(load func(string) (*fmnist.Set, error), dir string, n int) (*train
 	}
 	if n == 0 || n > s.N {
 		if n > s.N {
-			return nil, usageError{fmt.Errorf("--train-size %d exceeds the %d samples available", n, s.N)}
+			return nil, cli.Usage(fmt.Errorf("--train-size %d exceeds the %d samples available", n, s.N))
 		}
 		n = s.N
 	}
@@ -250,13 +251,13 @@ func checkOutputDir(out string) error {
 	dir := filepath.Dir(out)
 	st, err := os.Stat(dir)
 	if err != nil {
-		return usageError{fmt.Errorf("--out %s: directory %s does not exist", out, dir)}
+		return cli.Usage(fmt.Errorf("--out %s: directory %s does not exist", out, dir))
 	}
 	if !st.IsDir() {
-		return usageError{fmt.Errorf("--out %s: %s is not a directory", out, dir)}
+		return cli.Usage(fmt.Errorf("--out %s: %s is not a directory", out, dir))
 	}
 	if st, err := os.Stat(out); err == nil && st.IsDir() {
-		return usageError{fmt.Errorf("--out %s is a directory", out)}
+		return cli.Usage(fmt.Errorf("--out %s is a directory", out))
 	}
 	f, err := os.CreateTemp(dir, ".fmtrain-probe-*")
 	if err != nil {
@@ -281,7 +282,7 @@ func runSummary(args []string, stdout io.Writer) error {
 	}
 	m, err := train.BuildModel(spec, train.Shape{1, 28, 28}, train.NewRNG(1))
 	if err != nil {
-		return usageError{fmt.Errorf("--arch: %w", err)}
+		return cli.Usage(fmt.Errorf("--arch: %w", err))
 	}
 	return m.Summary(stdout)
 }
@@ -297,7 +298,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *model == "" {
-		return usageError{errors.New("--model is required")}
+		return cli.Usage(errors.New("--model is required"))
 	}
 	if fs.Changed("plot") {
 		if err := checkPictureOut("--plot", *plotOut); err != nil {
@@ -305,7 +306,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *threads < 1 {
-		return usageError{fmt.Errorf("--threads must be at least 1, got %d", *threads)}
+		return cli.Usage(fmt.Errorf("--threads must be at least 1, got %d", *threads))
 	}
 	m, _, err := loadModel(*model)
 	if err != nil {
