@@ -237,11 +237,13 @@ func newORT(model []byte, name string, opts ORTOptions) (Predictor, error) {
 
 // build inspects the model and creates the session.
 func build(model []byte, name string, lib Library, opts ORTOptions) (*ortPredictor, error) {
-	ins, outs, err := ort.GetInputOutputInfoWithONNXData(model)
+	// The inputs and outputs come from the model's bytes: onnxruntime's own
+	// GetInputOutputInfo would build and discard a whole session first.
+	ins, outs, err := graphIO(model)
 	if err != nil {
-		return nil, &ModelError{Model: name, Msg: "onnxruntime cannot load it", Err: err}
+		return nil, &ModelError{Model: name, Msg: err.Error()}
 	}
-	mio, err := chooseIO(name, descs(ins), descs(outs))
+	mio, err := chooseIO(name, ins, outs)
 	if err != nil {
 		return nil, err
 	}
@@ -262,10 +264,20 @@ func build(model []byte, name string, lib Library, opts ORTOptions) (*ortPredict
 	case ProviderCUDA:
 		info.Provider = opts.Provider
 		sess, err = newSession(model, name, mio, opts, &opts.Provider)
+		// Blame the provider only when the model runs on the CPU.
+		var pe *ProviderError
+		if errors.As(err, &pe) && pe.sessionFailed {
+			if cpu, cerr := newSession(model, name, mio, opts, nil); cerr != nil {
+				err = cerr
+			} else {
+				cpu.Destroy()
+			}
+		}
 	case ProviderAuto:
 		cuda := Provider{Kind: ProviderCUDA, DeviceID: opts.Provider.DeviceID}
 		info.Provider = cuda
 		sess, err = newSession(model, name, mio, opts, &cuda)
+		// A model that fails on the CPU too gets its ModelError from this second attempt.
 		var pe *ProviderError
 		if errors.As(err, &pe) {
 			reason := pe.Missing + " missing"
@@ -314,8 +326,10 @@ func newSession(model []byte, name string, mio modelIO, opts ORTOptions, cuda *P
 	sess, err := ort.NewDynamicAdvancedSessionWithONNXData(model, []string{mio.in.Name}, []string{mio.out.Name}, so)
 	if err != nil {
 		if cuda != nil {
-			// The model already loaded on the CPU (GetInputOutputInfo), so blame the provider.
-			return nil, providerError(*cuda, err)
+			// The caller tells a provider failure from a bad model by trying the CPU.
+			pe := providerError(*cuda, err)
+			pe.sessionFailed = true
+			return nil, pe
 		}
 		return nil, &ModelError{Model: name, Msg: "onnxruntime cannot create a session", Err: err}
 	}
@@ -346,26 +360,6 @@ func providerError(p Provider, err error) *ProviderError {
 		missing = "a CUDA-capable GPU"
 	}
 	return &ProviderError{Provider: p, Missing: missing, Err: err}
-}
-
-// descs converts onnxruntime_go's descriptions for chooseIO.
-func descs(infos []ort.InputOutputInfo) []tensorDesc {
-	out := make([]tensorDesc, len(infos))
-	for i, t := range infos {
-		d := tensorDesc{
-			Name:     t.Name,
-			IsTensor: t.OrtValueType == ort.ONNXTypeTensor,
-			Shape:    []int64(t.Dimensions.Clone()),
-		}
-		if d.IsTensor {
-			d.IsFloat = t.DataType == ort.TensorElementDataTypeFloat
-			d.Type = "a " + strings.ToLower(strings.TrimPrefix(t.DataType.String(), "ONNX_TENSOR_ELEMENT_DATA_TYPE_")) + " tensor"
-		} else {
-			d.Type = "a " + strings.ToLower(strings.TrimPrefix(t.OrtValueType.String(), "ONNX_TYPE_"))
-		}
-		out[i] = d
-	}
-	return out
 }
 
 // Predict implements Predictor. It is safe for concurrent use: onnxruntime's Run is

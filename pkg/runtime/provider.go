@@ -109,6 +109,8 @@ type ProviderError struct {
 	Missing string
 	// Err is onnxruntime's error.
 	Err error
+	// sessionFailed: the provider was set up, but the session failed to build with it.
+	sessionFailed bool
 }
 
 // Error implements error.
