@@ -9,8 +9,9 @@
 # package.
 #
 # Environment: GO (default go); FUZZPARALLEL sets go test's -parallel (the number of fuzzing
-# workers; default: GOMAXPROCS); FUZZLOGDIR keeps each target's full go test output there
-# (default: a temporary directory, removed at the end).
+# workers; default: GOMAXPROCS); FUZZMINIMIZETIME sets -fuzzminimizetime (default: a tenth of
+# DURATION, 1 s to 60 s; go test's own default for an execution count); FUZZLOGDIR keeps each
+# target's full go test output there (default: a temporary directory, removed at the end).
 #
 # Exit status: 0 when every target ran clean, 1 when any failed (a crash, a failing input, a
 # build error, or a target that was not found), 2 on a usage error. Go 1.26's fuzz coordinator
@@ -132,6 +133,19 @@ deadline_race() {
 parallel=()
 [ -n "${FUZZPARALLEL:-}" ] && parallel=(-parallel "$FUZZPARALLEL")
 
+# go test spends up to -fuzzminimizetime (default 60s) shrinking each new interesting input,
+# fuzzing nothing meanwhile: in a 20 s run one large seed could eat the whole budget. A tenth
+# of the duration (at least 1 s, at most 60 s) keeps most of the time for fuzzing; a failing
+# input is still reported and kept, only perhaps less shrunk.
+minimize=()
+if [ -n "${FUZZMINIMIZETIME:-}" ]; then
+	minimize=(-fuzzminimizetime "$FUZZMINIMIZETIME")
+elif [ -n "$secs" ]; then
+	mt=$((secs / 10))
+	mt=$((mt < 1 ? 1 : (mt > 60 ? 60 : mt)))
+	minimize=(-fuzzminimizetime "${mt}s")
+fi
+
 rows=()
 failed=0
 for t in "${targets[@]}"; do
@@ -141,7 +155,7 @@ for t in "${targets[@]}"; do
 	before=$(corpus "$pkg" "$name")
 	echo "fuzz.sh: $name in ./$pkg for $dur" >&2
 	start=$(date +%s)
-	"$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$dur" -timeout "$timeout" "${parallel[@]}" "./$pkg" >"$log" 2>&1
+	"$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$dur" -timeout "$timeout" "${parallel[@]}" "${minimize[@]}" "./$pkg" >"$log" 2>&1
 	rc=$?
 	raced=""
 	took=$(($(date +%s) - start))
