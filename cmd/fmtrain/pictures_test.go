@@ -18,6 +18,7 @@ import (
 	"github.com/fmkit/fmkit/pkg/fmnist"
 	"github.com/fmkit/fmkit/pkg/train"
 	"github.com/fmkit/fmkit/pkg/viz"
+	"github.com/fmkit/fmkit/pkg/viz/curves"
 )
 
 // decodePNG reads a PNG file.
@@ -312,16 +313,16 @@ func TestEvaluatePlotAndCurves(t *testing.T) {
 	if code, out, errOut := runCmd(context.Background(), trainArgs(model)...); code != exitOK {
 		t.Fatalf("train: exit %d\n%s%s", code, out, errOut)
 	}
-	curves := decodePNG(t, filepath.Join(dir, "a.curves.png"))
+	got := decodePNG(t, filepath.Join(dir, "a.curves.png"))
 	hist, err := train.ReadHistoryJSON(filepath.Join(dir, "a.history.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := viz.RenderCurves(hist, "a.fmk: c4k3-p2-f-d10")
+	want, err := curves.Render(hist, "a.fmk: c4k3-p2-f-d10")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(curves.(*image.RGBA).Pix, want.Image.Pix) {
+	if !bytes.Equal(got.(*image.RGBA).Pix, want.Image.Pix) {
 		t.Error("the curves beside the model are not those of its history")
 	}
 

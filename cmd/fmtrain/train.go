@@ -16,7 +16,7 @@ import (
 	"github.com/fmkit/fmkit/pkg/fmnist"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	"github.com/fmkit/fmkit/pkg/train"
-	"github.com/fmkit/fmkit/pkg/viz"
+	"github.com/fmkit/fmkit/pkg/viz/curves"
 )
 
 var errInterrupted = errors.New("interrupted")
@@ -133,7 +133,7 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 		}
 	}
 	histJSON, histCSV, ckpt := siblings(o.out)
-	curves := curvesPath(o.out)
+	curvesPNG := curvesPath(o.out)
 	if o.checkpoint != "" {
 		ckpt = o.checkpoint
 	}
@@ -191,7 +191,7 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 			if err := h.WriteCSV(histCSV); err != nil {
 				return err
 			}
-			return viz.WriteCurves(curves, h, filepath.Base(o.out)+": "+arch)
+			return curves.Write(curvesPNG, h, filepath.Base(o.out)+": "+arch)
 		},
 	}
 	hist, err := train.Fit(ctx, m, opt, trainSet, testSet, o.cfg, cb, resume)
@@ -223,7 +223,7 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 		}
 	}
 	if !o.quiet {
-		fmt.Fprintf(stdout, "test accuracy: %.4f  test loss: %.4f\nwrote %s, %s, %s, %s, %s\n", acc, loss, o.out, histJSON, histCSV, curves, ckpt)
+		fmt.Fprintf(stdout, "test accuracy: %.4f  test loss: %.4f\nwrote %s, %s, %s, %s, %s\n", acc, loss, o.out, histJSON, histCSV, curvesPNG, ckpt)
 	}
 	return nil
 }

@@ -21,13 +21,6 @@ func BenchmarkRenderGrid_16x28x28(b *testing.B) {
 	}
 }
 
-func BenchmarkRenderCurves_20Epochs(b *testing.B) {
-	h := history(20, true)
-	for b.Loop() {
-		benchFig, _ = RenderCurves(h, "model.fmk")
-	}
-}
-
 func BenchmarkRenderConfusion_10x10(b *testing.B) {
 	counts := make([][]int, 10)
 	for i := range counts {

@@ -6,11 +6,9 @@ import (
 	"math"
 	"strconv"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/palette"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
+	"golang.org/x/image/font"
+
+	"github.com/fmkit/fmkit/pkg/viz/internal/paint"
 )
 
 // Confusion figure size, in pixels, and the largest matrix whose cells get
@@ -26,13 +24,13 @@ const (
 // blues is matplotlib's "Blues" colormap (ColorBrewer's 9-class Blues,
 // interpolated linearly to 256 levels), white for 0 and dark blue for the
 // largest count.
-var blues = func() palette.Palette {
+var blues = func() []color.RGBA {
 	stops := []color.RGBA{
 		{0xf7, 0xfb, 0xff, 0xff}, {0xde, 0xeb, 0xf7, 0xff}, {0xc6, 0xdb, 0xef, 0xff},
 		{0x9e, 0xca, 0xe1, 0xff}, {0x6b, 0xae, 0xd6, 0xff}, {0x42, 0x92, 0xc6, 0xff},
 		{0x21, 0x71, 0xb5, 0xff}, {0x08, 0x51, 0x9c, 0xff}, {0x08, 0x30, 0x6b, 0xff},
 	}
-	cs := make([]color.Color, 256)
+	cs := make([]color.RGBA, 256)
 	for i := range cs {
 		t := float64(i) / 255 * float64(len(stops)-1)
 		j := min(int(t), len(stops)-2)
@@ -41,24 +39,8 @@ var blues = func() palette.Palette {
 		a, b := stops[j], stops[j+1]
 		cs[i] = color.RGBA{mix(a.R, b.R), mix(a.G, b.G), mix(a.B, b.B), 0xff}
 	}
-	return fixedPalette(cs)
+	return cs
 }()
-
-// fixedPalette is a palette.Palette of given colours.
-type fixedPalette []color.Color
-
-// Colors returns the palette's colours.
-func (p fixedPalette) Colors() []color.Color { return p }
-
-// confGrid presents counts[truth][predicted] to plotter.HeatMap: column c is
-// the predicted class at x = c, row r the true class at y = k-1-r (so that
-// class 0 is at the top, as in a printed matrix).
-type confGrid [][]int
-
-func (g confGrid) Dims() (c, r int)   { return len(g), len(g) }
-func (g confGrid) Z(c, r int) float64 { return float64(g[len(g)-1-r][c]) }
-func (g confGrid) X(c int) float64    { return float64(c) }
-func (g confGrid) Y(r int) float64    { return float64(r) }
 
 // RenderConfusion draws a confusion matrix counts[truth][predicted] as a
 // heatmap in matplotlib's "Blues", true classes down the side and predicted
@@ -90,58 +72,82 @@ func RenderConfusion(counts [][]int, classNames []string, title string) (*Figure
 		}
 	}
 
-	p := plot.New()
-	styleFonts(p)
-	p.Title.Text = title
-	p.Title.TextStyle.Font = plotFont(14, true)
-	p.X.Label.Text = "predicted class"
-	p.Y.Label.Text = "true class"
-	hm := plotter.NewHeatMap(confGrid(counts), blues)
-	hm.Min, hm.Max = 0, math.Max(1, float64(peak))
-	p.Add(hm)
-	var xt, yt []plot.Tick
-	for i, n := range classNames {
-		xt = append(xt, plot.Tick{Value: float64(i), Label: n})
-		yt = append(yt, plot.Tick{Value: float64(k - 1 - i), Label: n})
-	}
-	p.X.Tick.Marker, p.Y.Tick.Marker = plot.ConstantTicks(xt), plot.ConstantTicks(yt)
-	p.X.Tick.Label.Rotation = math.Pi / 4
-	p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YCenter
-	p.X.Padding, p.Y.Padding = 0, 0
-	p.X.Min, p.X.Max = -0.5, float64(k)-0.5
-	p.Y.Min, p.Y.Max = -0.5, float64(k)-0.5
-
-	if k <= MaxCountedClasses {
-		var xy plotter.XYLabels
-		for r, row := range counts {
-			for c, v := range row {
-				xy.XYs = append(xy.XYs, plotter.XY{X: float64(c), Y: float64(k - 1 - r)})
-				xy.Labels = append(xy.Labels, strconv.Itoa(v))
-			}
-		}
-		labels, err := plotter.NewLabels(xy)
-		if err != nil {
-			return nil, argErr(fn, "counts", "%v", err)
-		}
-		size := vg.Length(math.Min(11, 110/float64(k)))
-		i := 0
-		for _, row := range counts {
-			for _, v := range row {
-				s := &labels.TextStyle[i]
-				s.Font = plotFont(size, false)
-				s.XAlign, s.YAlign = draw.XCenter, draw.YCenter
-				s.Color = colorText
-				if float64(v) > hm.Max/2 {
-					s.Color = colorWhite
-				}
-				i++
-			}
-		}
-		p.Add(labels)
-	}
-	img := newCanvas(confusionW+2*confusionMargin, confusionH+2*confusionMargin)
-	r := paste(img, renderPlot(p, confusionW, confusionH), image.Pt(confusionMargin, confusionMargin))
+	img := paint.NewCanvas(confusionW+2*confusionMargin, confusionH+2*confusionMargin)
+	r := image.Rect(0, 0, confusionW, confusionH).Add(image.Pt(confusionMargin, confusionMargin))
+	drawConfusion(img, r, counts, peak, classNames, title)
 	return &Figure{Image: img, Panels: []image.Rectangle{r}}, nil
+}
+
+// drawConfusion draws the heatmap of counts into r: the title on top, "true
+// class" up the left side, "predicted class" along the bottom, one cell per
+// count coloured from blues by count/peak (rounded to the nearest of the 256
+// levels), and the class names as tick labels when the cells are at least
+// a line of text high.
+func drawConfusion(dst *image.RGBA, r image.Rectangle, counts [][]int, peak int, classNames []string, title string) {
+	k := len(counts)
+	titleFace := paint.Face(true, paint.PlotTitlePx+2)
+	labelFace := paint.Face(false, paint.AxisLabelPx)
+	tickFace := paint.Face(false, paint.TickLabelPx)
+	defer titleFace.Close()
+	defer labelFace.Close()
+	defer tickFace.Close()
+
+	titleBand := 0
+	if title != "" {
+		titleBand = paint.LineHeight(titleFace) + 8
+	}
+	labelBand := paint.TextHeight(labelFace) + 8
+	// Tick labels only when each cell is at least a line of text high.
+	guess := min(r.Dx(), r.Dy()) / k
+	labelled := guess >= paint.TextHeight(tickFace)
+	left, below := labelBand+paint.TickLen+4, labelBand+paint.TickLen+4
+	if labelled {
+		left += maxWidth(tickFace, classNames)
+		below += slantedHeight(tickFace, classNames)
+	}
+	m := image.Rect(r.Min.X+left, r.Min.Y+titleBand, r.Max.X-4, r.Max.Y-below)
+	if title != "" {
+		paint.DrawTextCentered(dst, titleFace, (m.Min.X+m.Max.X)/2, r.Min.Y, titleBand, title, paint.Text)
+	}
+	paint.DrawTextCentered(dst, labelFace, (m.Min.X+m.Max.X)/2, r.Max.Y-labelBand, labelBand, "predicted class", paint.Text)
+	lw := paint.TextWidth(labelFace, "true class")
+	paint.DrawTextRotated(dst, labelFace, r.Min.X+labelBand/2, (m.Min.Y+m.Max.Y)/2-lw/2, 90, "true class", paint.Text)
+
+	// Cell c spans [xs[c], xs[c+1]) across and row r [ys[r], ys[r+1]) down.
+	xs, ys := make([]int, k+1), make([]int, k+1)
+	for i := range k + 1 {
+		xs[i] = m.Min.X + i*m.Dx()/k
+		ys[i] = m.Min.Y + i*m.Dy()/k
+	}
+	levels := float64(len(blues)-1) / math.Max(1, float64(peak))
+	var countFace font.Face
+	if k <= MaxCountedClasses {
+		countFace = paint.Face(false, math.Min(11, 110/float64(k))*4/3)
+		defer countFace.Close()
+	}
+	for row, cs := range counts {
+		for col, v := range cs {
+			cell := image.Rect(xs[col], ys[row], xs[col+1], ys[row+1])
+			paint.FillRect(dst, cell, blues[int(float64(v)*levels+0.5)])
+			if countFace == nil {
+				continue
+			}
+			c := paint.Text
+			if float64(v) > math.Max(1, float64(peak))/2 {
+				c = paint.White
+			}
+			paint.DrawTextCentered(dst, countFace, (cell.Min.X+cell.Max.X)/2, cell.Min.Y, cell.Dy(), strconv.Itoa(v), c)
+		}
+	}
+	var xt, yt []tick
+	if labelled {
+		for i, n := range classNames {
+			xt = append(xt, tick{(xs[i] + xs[i+1]) / 2, n})
+			yt = append(yt, tick{(ys[i] + ys[i+1]) / 2, n})
+		}
+	}
+	drawLeftAxis(dst, tickFace, m.Min.X, m.Min.Y, m.Max.Y, yt)
+	drawBottomAxis(dst, tickFace, m.Max.Y, m.Min.X, m.Max.X, xt, true)
 }
 
 // WriteConfusion renders the matrix with RenderConfusion and writes the PNG

@@ -6,10 +6,7 @@ import (
 	"image/color"
 	"math"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
+	"github.com/fmkit/fmkit/pkg/viz/internal/paint"
 )
 
 // Explain figure layout, in pixels.
@@ -64,7 +61,7 @@ func RenderExplain(pre *image.Gray, probs []float32, classNames []string, truth 
 		return nil, argErr(fn, "truth", "%d is neither -1 (unknown) nor a class in 0..%d", truth, k-1)
 	}
 
-	title, titleColor, predColor := classNames[pred], color.Color(colorText), color.Color(colorUnknown)
+	title, titleColor, predColor := classNames[pred], color.Color(paint.Text), color.Color(colorUnknown)
 	if truth >= 0 {
 		title = fmt.Sprintf("%s (%s)", classNames[truth], classNames[pred])
 		titleColor, predColor = Right, Right
@@ -74,104 +71,86 @@ func RenderExplain(pre *image.Gray, probs []float32, classNames []string, truth 
 	}
 	bars := hbars{v: make([]float64, k), colors: make([]color.Color, k)}
 	for i, v := range probs {
-		bars.v[i], bars.colors[i] = float64(v), colorGrey
+		bars.v[i], bars.colors[i] = float64(v), paint.Grey
 	}
 	bars.colors[pred] = predColor
 	if truth >= 0 {
 		bars.colors[truth] = Right
 	}
-	p, err := barsPlot(bars, classNames)
-	if err != nil {
-		return nil, argErr(fn, "probs", "%v", err)
-	}
-
-	titleFace, capFace := newFace(true, panelTitlePx+2), newFace(false, captionPx)
+	titleFace, capFace := paint.Face(true, paint.PanelTitlePx+2), paint.Face(false, paint.CaptionPx)
 	defer titleFace.Close()
 	defer capFace.Close()
 	scale := max(1, explainImageSide/max(pre.Rect.Dx(), pre.Rect.Dy()))
 	iw, ih := pre.Rect.Dx()*scale, pre.Rect.Dy()*scale
 	caption := fmt.Sprintf("P(%s) = %.1f%%", classNames[pred], 100*float64(probs[pred]))
-	leftW := max(iw, textWidth(titleFace, title), textWidth(capFace, caption))
+	leftW := max(iw, paint.TextWidth(titleFace, title), paint.TextWidth(capFace, caption))
 	w := explainMargin*3 + leftW + explainBarsW
 	h := explainMargin*2 + explainBarsH
-	img := newCanvas(w, h)
+	img := paint.NewCanvas(w, h)
 
-	tb, cb := lineHeight(titleFace)+8, lineHeight(capFace)+6
+	tb, cb := paint.LineHeight(titleFace)+8, paint.LineHeight(capFace)+6
 	top := explainMargin + max(0, (explainBarsH-(tb+ih+cb))/2)
 	cx := explainMargin + leftW/2
-	drawTextCentered(img, titleFace, cx, top, tb, title, titleColor)
+	paint.DrawTextCentered(img, titleFace, cx, top, tb, title, titleColor)
 	imgRect := drawUpscaled(img, pre, image.Pt(cx-iw/2, top+tb), scale, Binary)
-	drawFrame(img, imgRect.Inset(-1), colorFrame)
-	drawTextCentered(img, capFace, cx, imgRect.Max.Y+2, cb, caption, colorText)
-	plotRect := paste(img, renderPlot(p, explainBarsW, explainBarsH), image.Pt(2*explainMargin+leftW, explainMargin))
+	paint.DrawFrame(img, imgRect.Inset(-1), paint.Frame)
+	paint.DrawTextCentered(img, capFace, cx, imgRect.Max.Y+2, cb, caption, paint.Text)
+	plotRect := image.Rect(0, 0, explainBarsW, explainBarsH).Add(image.Pt(2*explainMargin+leftW, explainMargin))
+	drawBars(img, plotRect, bars, classNames)
 	return &Figure{Image: img, Panels: []image.Rectangle{imgRect, plotRect}}, nil
 }
 
-// barsPlot builds the probability panel: class i's bar at y = k-1-i (class
-// 0 on top), its percentage written beside it.
-func barsPlot(bars hbars, classNames []string) (*plot.Plot, error) {
-	k := len(bars.v)
-	p := plot.New()
-	styleFonts(p)
-	p.Title.Text = "class probabilities"
-	p.X.Min, p.X.Max = 0, 1.2 // room for the percentages right of a full bar
-	p.Y.Min, p.Y.Max = -0.5, float64(k)-0.5
-	p.X.Padding, p.Y.Padding = 0, 0
-	var xt, yt []plot.Tick
-	for v := 0; v <= 100; v += 20 {
-		xt = append(xt, plot.Tick{Value: float64(v) / 100, Label: fmt.Sprintf("%d%%", v)})
-	}
-	for i, n := range classNames {
-		yt = append(yt, plot.Tick{Value: float64(k - 1 - i), Label: n})
-	}
-	p.X.Tick.Marker, p.Y.Tick.Marker = plot.ConstantTicks(xt), plot.ConstantTicks(yt)
-	g := lightGrid()
-	g.Horizontal.Color = nil
-	p.Add(g, bars)
+// barsXMax is the probability at the bars panel's right edge: room for the
+// percentages right of a full bar.
+const barsXMax = 1.2
 
-	var xy plotter.XYLabels
+// drawBars draws the probability panel into r: titled "class
+// probabilities", class i's bar in row i (class 0 on top) spanning [0,
+// v[i]] against a 0-100% axis with light vertical grid lines, its
+// percentage written beside it, and the class names down the left axis.
+func drawBars(dst *image.RGBA, r image.Rectangle, bars hbars, classNames []string) {
+	titleFace := paint.Face(false, paint.PlotTitlePx)
+	tickFace := paint.Face(false, paint.TickLabelPx)
+	valueFace := paint.Face(false, paint.ValueLabelPx)
+	defer titleFace.Close()
+	defer tickFace.Close()
+	defer valueFace.Close()
+
+	titleBand := paint.LineHeight(titleFace) + 6
+	bottomBand := paint.TickLen + 4 + paint.TextHeight(tickFace) + 2
+	left := maxWidth(tickFace, classNames) + paint.TickLen + 6
+	area := image.Rect(r.Min.X+left, r.Min.Y+titleBand, r.Max.X-paint.TextWidth(tickFace, "100%")/2-2, r.Max.Y-bottomBand)
+	paint.DrawTextCentered(dst, titleFace, (area.Min.X+area.Max.X)/2, r.Min.Y, titleBand, "class probabilities", paint.Text)
+
+	xOf := func(v float64) int { return area.Min.X + int(math.Round(v/barsXMax*float64(area.Dx()))) }
+	var xt []tick
+	for pct := 0; pct <= 100; pct += 20 {
+		x := xOf(float64(pct) / 100)
+		xt = append(xt, tick{x, fmt.Sprintf("%d%%", pct)})
+		if pct > 0 {
+			paint.FillRect(dst, image.Rect(x, area.Min.Y, x+1, area.Max.Y), paint.Grid)
+		}
+	}
+
+	k := len(bars.v)
+	pitch := float64(area.Dy()) / float64(k)
+	half := 0.35 * pitch // half a bar's thickness
+	hv := paint.TextHeight(valueFace)
+	var yt []tick
 	for i, v := range bars.v {
-		xy.XYs = append(xy.XYs, plotter.XY{X: v, Y: float64(k - 1 - i)})
-		xy.Labels = append(xy.Labels, fmt.Sprintf("%.1f%%", 100*v))
+		cy := float64(area.Min.Y) + (float64(i)+0.5)*pitch
+		y0, y1 := int(math.Round(cy-half)), int(math.Round(cy+half))
+		paint.FillRect(dst, image.Rect(xOf(0), y0, xOf(v), y1), bars.colors[i])
+		paint.DrawTextIn(dst, valueFace, xOf(v)+4, int(cy)-hv/2, hv, fmt.Sprintf("%.1f%%", 100*v), paint.Text)
+		yt = append(yt, tick{int(cy), classNames[i]})
 	}
-	labels, err := plotter.NewLabels(xy)
-	if err != nil {
-		return nil, err
-	}
-	for i := range labels.TextStyle {
-		s := &labels.TextStyle[i]
-		s.Font = plotFont(9, false)
-		s.XAlign, s.YAlign = draw.XLeft, draw.YCenter
-		s.Color = colorText
-	}
-	labels.Offset = vg.Point{X: vg.Points(3)}
-	p.Add(labels)
-	return p, nil
+	drawLeftAxis(dst, tickFace, area.Min.X, area.Min.Y, area.Max.Y, yt)
+	drawBottomAxis(dst, tickFace, area.Max.Y, area.Min.X, area.Max.X, xt, false)
 }
 
-// hbars is a horizontal bar chart with one colour per bar; bar i spans
-// [0, v[i]] at y = len(v)-1-i.
+// hbars are the bars of the probability panel: bar i spans [0, v[i]] in
+// colour colors[i].
 type hbars struct {
 	v      []float64
 	colors []color.Color
-}
-
-// Plot implements plot.Plotter.
-func (b hbars) Plot(c draw.Canvas, p *plot.Plot) {
-	trX, trY := p.Transforms(&c)
-	k := len(b.v)
-	const half = 0.35 // half a bar's thickness, in class units
-	for i, v := range b.v {
-		y := float64(k - 1 - i)
-		pts := []vg.Point{
-			{X: trX(0), Y: trY(y - half)}, {X: trX(v), Y: trY(y - half)},
-			{X: trX(v), Y: trY(y + half)}, {X: trX(0), Y: trY(y + half)},
-		}
-		c.FillPolygon(b.colors[i], c.ClipPolygonXY(pts))
-	}
-}
-
-// DataRange implements plot.DataRanger.
-func (b hbars) DataRange() (xmin, xmax, ymin, ymax float64) {
-	return 0, 1, -0.5, float64(len(b.v)) - 0.5
 }

@@ -3,11 +3,11 @@ package viz
 import (
 	"image"
 	"image/color"
-	"image/draw"
 	"image/png"
 	"io"
 
 	"github.com/fmkit/fmkit/internal/atomicfile"
+	"github.com/fmkit/fmkit/pkg/viz/internal/paint"
 )
 
 // Figure is a rendered figure: the picture and the pixel rectangles of its
@@ -17,33 +17,14 @@ type Figure struct {
 	Panels []image.Rectangle
 }
 
-// Colours shared by the figures: matplotlib's default cycle ("tab:blue",
-// "tab:orange", "tab:red") and the greys of its axes.
-var (
-	colorBlue   = color.RGBA{0x1f, 0x77, 0xb4, 0xff}
-	colorOrange = color.RGBA{0xff, 0x7f, 0x0e, 0xff}
-	colorRed    = color.RGBA{0xd6, 0x27, 0x28, 0xff}
-	colorGrey   = color.RGBA{0x99, 0x99, 0x99, 0xff}
-	colorFrame  = color.RGBA{0xb0, 0xb0, 0xb0, 0xff}
-	colorText   = color.RGBA{0x00, 0x00, 0x00, 0xff}
-	colorWhite  = color.RGBA{0xff, 0xff, 0xff, 0xff}
-)
-
 // Exported title colours, for callers composing their own tiles.
 var (
 	// Right is the colour of a correct prediction's title (matplotlib's
 	// "tab:blue", as in the chapter's figures).
-	Right color.Color = colorBlue
+	Right color.Color = paint.Blue
 	// Wrong is the colour of a wrong prediction's title ("tab:red").
-	Wrong color.Color = colorRed
+	Wrong color.Color = paint.Red
 )
-
-// newCanvas returns a white w x h RGBA image.
-func newCanvas(w, h int) *image.RGBA {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.Draw(img, img.Bounds(), image.NewUniform(colorWhite), image.Point{}, draw.Src)
-	return img
-}
 
 // encoder compresses with the default level; its buffer pool is shared.
 var encoder = png.Encoder{CompressionLevel: png.DefaultCompression, BufferPool: &bufferPool{}}

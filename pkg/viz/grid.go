@@ -4,6 +4,8 @@ import (
 	"image"
 	"image/color"
 	"math"
+
+	"github.com/fmkit/fmkit/pkg/viz/internal/paint"
 )
 
 // Colormap maps a grey level (0..255) to a colour, as matplotlib's
@@ -104,28 +106,28 @@ func RenderGrid(tiles []Tile, opt GridOptions) (*Figure, error) {
 			cols, rows, maxW, maxH, scale, MaxFigureSide)
 	}
 
-	titleFace, tileFace := newFace(true, figureTitlePx), newFace(false, panelTitlePx)
+	titleFace, tileFace := paint.Face(true, paint.FigureTitlePx), paint.Face(false, paint.PanelTitlePx)
 	defer titleFace.Close()
 	defer tileFace.Close()
 	cellW, titleBand := maxW*scale, 0
 	for _, t := range tiles {
 		if t.Title != "" {
-			cellW = max(cellW, textWidth(tileFace, t.Title))
-			titleBand = lineHeight(tileFace) + 4
+			cellW = max(cellW, paint.TextWidth(tileFace, t.Title))
+			titleBand = paint.LineHeight(tileFace) + 4
 		}
 	}
 	cellH := titleBand + maxH*scale
 	figBand := 0
 	if opt.Title != "" {
-		figBand = lineHeight(titleFace) + 12
+		figBand = paint.LineHeight(titleFace) + 12
 	}
 	w := 2*gridMargin + cols*cellW + (cols-1)*gridGapX
-	w = max(w, 2*gridMargin+textWidth(titleFace, opt.Title))
+	w = max(w, 2*gridMargin+paint.TextWidth(titleFace, opt.Title))
 	h := 2*gridMargin + figBand + rows*cellH + (rows-1)*gridGapY
-	img := newCanvas(w, h)
+	img := paint.NewCanvas(w, h)
 	left := (w - (cols*cellW + (cols-1)*gridGapX)) / 2
 	if opt.Title != "" {
-		drawTextCentered(img, titleFace, w/2, gridMargin, figBand-8, opt.Title, colorText)
+		paint.DrawTextCentered(img, titleFace, w/2, gridMargin, figBand-8, opt.Title, paint.Text)
 	}
 	fig := &Figure{Image: img, Panels: make([]image.Rectangle, len(tiles))}
 	for i, t := range tiles {
@@ -135,14 +137,14 @@ func RenderGrid(tiles []Tile, opt GridOptions) (*Figure, error) {
 		if t.Title != "" {
 			tc := t.TitleColor
 			if tc == nil {
-				tc = colorText
+				tc = paint.Text
 			}
-			drawTextCentered(img, tileFace, cx, top, titleBand, t.Title, tc)
+			paint.DrawTextCentered(img, tileFace, cx, top, titleBand, t.Title, tc)
 		}
 		tw, th := t.Image.Rect.Dx()*scale, t.Image.Rect.Dy()*scale
 		at := image.Pt(cx-tw/2, top+titleBand+(maxH*scale-th)/2)
 		fig.Panels[i] = drawUpscaled(img, t.Image, at, scale, opt.Colormap)
-		drawFrame(img, fig.Panels[i].Inset(-1), colorFrame)
+		paint.DrawFrame(img, fig.Panels[i].Inset(-1), paint.Frame)
 	}
 	return fig, nil
 }
@@ -173,19 +175,6 @@ func drawUpscaled(dst *image.RGBA, src *image.Gray, at image.Point, scale int, c
 		}
 	}
 	return out
-}
-
-// drawFrame strokes a one-pixel rectangle along r's inner edge.
-func drawFrame(dst *image.RGBA, r image.Rectangle, c color.Color) {
-	r = r.Intersect(dst.Rect)
-	for x := r.Min.X; x < r.Max.X; x++ {
-		dst.Set(x, r.Min.Y, c)
-		dst.Set(x, r.Max.Y-1, c)
-	}
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		dst.Set(r.Min.X, y, c)
-		dst.Set(r.Max.X-1, y, c)
-	}
 }
 
 // GrayImage returns a w x h grey image holding a copy of pix (row-major,

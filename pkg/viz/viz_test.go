@@ -14,6 +14,8 @@ import (
 	"github.com/fmkit/fmkit/internal/atomicfile"
 	"github.com/fmkit/fmkit/pkg/fmnist"
 	"github.com/fmkit/fmkit/pkg/train"
+	"github.com/fmkit/fmkit/pkg/viz/internal/paint"
+	"github.com/fmkit/fmkit/pkg/viz/internal/pixtest"
 )
 
 // pattern returns a w x h image whose pixels run through all grey levels,
@@ -24,67 +26,6 @@ func pattern(w, h, seed int) *image.Gray {
 		img.Pix[i] = uint8(i*37 + seed*11 + i*i*seed)
 	}
 	return img
-}
-
-// roundTrip encodes img as PNG and decodes it again.
-func roundTrip(t *testing.T, img image.Image) image.Image {
-	t.Helper()
-	var b bytes.Buffer
-	if err := EncodePNG(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	out, err := png.Decode(&b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// sameColor reports whether a and b are the same opaque colour.
-func sameColor(a, b color.Color) bool {
-	r1, g1, b1, a1 := a.RGBA()
-	r2, g2, b2, a2 := b.RGBA()
-	return r1 == r2 && g1 == g2 && b1 == b2 && a1 == a2
-}
-
-// countColor counts the pixels of img inside r that are exactly c.
-func countColor(img image.Image, r image.Rectangle, c color.Color) int {
-	n := 0
-	r = r.Intersect(img.Bounds())
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			if sameColor(img.At(x, y), c) {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-// countDark counts the pixels of img inside r darker than grey 100.
-func countDark(img image.Image, r image.Rectangle) int {
-	n := 0
-	r = r.Intersect(img.Bounds())
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			if color.GrayModel.Convert(img.At(x, y)).(color.Gray).Y < 100 {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-// distinctColors counts the different colours of img.
-func distinctColors(img image.Image) int {
-	seen := map[color.RGBA]bool{}
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			seen[color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)] = true
-		}
-	}
-	return len(seen)
 }
 
 // checkPanel checks that panel r of img shows src upscaled by scale under
@@ -100,7 +41,7 @@ func checkPanel(t *testing.T, img image.Image, r image.Rectangle, src *image.Gra
 	for y := 0; y < r.Dy(); y++ {
 		for x := 0; x < r.Dx(); x++ {
 			want := cm.Color(src.GrayAt(src.Rect.Min.X+x/scale, src.Rect.Min.Y+y/scale).Y)
-			if got := img.At(r.Min.X+x, r.Min.Y+y); !sameColor(got, want) {
+			if got := img.At(r.Min.X+x, r.Min.Y+y); !pixtest.SameColor(got, want) {
 				if bad++; bad <= 3 {
 					t.Errorf("panel %v pixel (%d,%d) = %v, want %v", r, x, y, got, want)
 				}
@@ -151,7 +92,7 @@ func TestRenderGrid(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			img := roundTrip(t, fig.Image)
+			img := pixtest.RoundTrip(t, fig.Image)
 			if img.Bounds() != fig.Image.Bounds() {
 				t.Fatalf("decoded bounds %v, rendered %v", img.Bounds(), fig.Image.Bounds())
 			}
@@ -167,12 +108,12 @@ func TestRenderGrid(t *testing.T) {
 				}
 				checkPanel(t, img, r, tiles[i].Image, c.opt.Colormap)
 				// The frame around the panel.
-				if got := img.At(r.Min.X-1, r.Min.Y+r.Dy()/2); !sameColor(got, colorFrame) {
+				if got := img.At(r.Min.X-1, r.Min.Y+r.Dy()/2); !pixtest.SameColor(got, paint.Frame) {
 					t.Errorf("panel %d: left frame pixel %v", i, got)
 				}
 				// The title band above the panel holds text.
-				band := image.Rect(r.Min.X, r.Min.Y-panelTitlePx-4, r.Max.X, r.Min.Y-1)
-				if dark := countDark(img, band); c.titledTile != (dark > 20) {
+				band := image.Rect(r.Min.X, r.Min.Y-paint.PanelTitlePx-4, r.Max.X, r.Min.Y-1)
+				if dark := pixtest.CountDark(img, band); c.titledTile != (dark > 20) {
 					t.Errorf("panel %d: %d dark pixels in the title band %v (titled: %v)", i, dark, band, c.titledTile)
 				}
 			}
@@ -183,8 +124,8 @@ func TestRenderGrid(t *testing.T) {
 				}
 			}
 			if c.opt.Title != "" {
-				top := image.Rect(0, 0, img.Bounds().Dx(), fig.Panels[0].Min.Y-panelTitlePx-6)
-				if dark := countDark(img, top); dark < 50 {
+				top := image.Rect(0, 0, img.Bounds().Dx(), fig.Panels[0].Min.Y-paint.PanelTitlePx-6)
+				if dark := pixtest.CountDark(img, top); dark < 50 {
 					t.Errorf("figure title band %v has %d dark pixels", top, dark)
 				}
 			}
@@ -215,11 +156,11 @@ func TestRenderGridRealImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := roundTrip(t, fig.Image)
+	img := pixtest.RoundTrip(t, fig.Image)
 	for i, r := range fig.Panels {
 		checkPanel(t, img, r, tiles[i].Image, Binary)
 	}
-	if n := distinctColors(img); n < 200 {
+	if n := pixtest.DistinctColors(img); n < 200 {
 		t.Errorf("only %d distinct colours", n)
 	}
 }
@@ -379,106 +320,6 @@ func TestFeatureMaps(t *testing.T) {
 	}
 }
 
-// history returns n epochs of falling loss and rising accuracy, with
-// validation metrics if val.
-func history(n int, val bool) *train.History {
-	h := &train.History{}
-	for e := 1; e <= n; e++ {
-		ep := train.Epoch{Epoch: e, Loss: 1 / float64(e), Accuracy: 1 - 0.3/float64(e), ValLoss: math.NaN(), ValAccuracy: math.NaN()}
-		if val {
-			ep.ValLoss, ep.ValAccuracy = 0.6+0.01*float64(e), 0.85+0.001*float64(e)
-		}
-		h.Add(ep)
-	}
-	return h
-}
-
-// meanY returns the mean row of the pixels of colour c in the columns
-// [x0, x1) of r.
-func meanY(img image.Image, r image.Rectangle, x0, x1 int, c color.Color) float64 {
-	sum, n := 0, 0
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X + x0; x < r.Min.X+x1; x++ {
-			if sameColor(img.At(x, y), c) {
-				sum, n = sum+y, n+1
-			}
-		}
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return float64(sum) / float64(n)
-}
-
-func TestRenderCurves(t *testing.T) {
-	nanEpochs := history(3, true)
-	nanEpochs.Epochs[1].Loss = math.Inf(1)
-	nanEpochs.Epochs[2].ValLoss = math.NaN()
-	allNaN := &train.History{Epochs: []train.Epoch{{Epoch: 1, Loss: math.NaN(), Accuracy: math.NaN(), ValLoss: math.NaN(), ValAccuracy: math.NaN()}}}
-	for _, c := range []struct {
-		name           string
-		h              *train.History
-		title          string
-		val            bool
-		checkDirection bool
-	}{
-		{"with validation", history(12, true), "model.fmk: c32k3-p2-f-d10", true, true},
-		{"without validation", history(5, false), "", false, true},
-		{"one epoch", history(1, true), "one", true, false},
-		{"diverged", nanEpochs, "diverged", true, false},
-		{"all NaN", allNaN, "", false, false},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			fig, err := RenderCurves(c.h, c.title)
-			if err != nil {
-				t.Fatal(err)
-			}
-			img := roundTrip(t, fig.Image)
-			if len(fig.Panels) != 2 || fig.Panels[0].Dx() != curvesPanelW || fig.Panels[1].Dy() != curvesPanelH {
-				t.Fatalf("panels %v", fig.Panels)
-			}
-			if n := distinctColors(img); n < 20 {
-				t.Errorf("%d distinct colours: blank?", n)
-			}
-			legend := image.Rect(0, 0, img.Bounds().Dx(), fig.Panels[0].Min.Y)
-			if got := countColor(img, legend, colorOrange) > 0; got != c.val {
-				t.Errorf("validation key in the legend: %v, want %v", got, c.val)
-			}
-			if dark := countDark(img, legend); dark < 30 {
-				t.Errorf("legend band has %d dark pixels", dark)
-			}
-			for i, r := range fig.Panels {
-				blue, orange := countColor(img, r, colorBlue), countColor(img, r, colorOrange)
-				if c.h == allNaN {
-					if blue+orange != 0 {
-						t.Errorf("panel %d: lines drawn from NaN values", i)
-					}
-					continue
-				}
-				if blue < 20 || (orange >= 20) != c.val {
-					t.Errorf("panel %d: %d training and %d validation pixels (validation: %v)", i, blue, orange, c.val)
-				}
-				if !c.checkDirection {
-					continue
-				}
-				// Loss falls and accuracy rises: the training line ends
-				// lower (loss) or higher (accuracy) than it starts.
-				start, end := meanY(img, r, 0, r.Dx()/3, colorBlue), meanY(img, r, 2*r.Dx()/3, r.Dx(), colorBlue)
-				if falls := end > start; falls != (i == 0) {
-					t.Errorf("panel %d: training line from y %.0f to %.0f", i, start, end)
-				}
-			}
-		})
-	}
-	for _, h := range []*train.History{nil, {}} {
-		_, err := RenderCurves(h, "x")
-		var ae *ArgError
-		if !errors.As(err, &ae) || ae.Arg != "h" {
-			t.Errorf("RenderCurves(%v): %v, want an ArgError", h, err)
-		}
-	}
-}
-
 // names returns k class names.
 func names(k int) []string {
 	if k == fmnist.NumClasses {
@@ -491,22 +332,8 @@ func names(k int) []string {
 	return out
 }
 
-// bbox returns the bounding box of the pixels of colour c in img.
-func bbox(img image.Image, c color.Color) image.Rectangle {
-	var r image.Rectangle
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			if sameColor(img.At(x, y), c) {
-				r = r.Union(image.Rect(x, y, x+1, y+1))
-			}
-		}
-	}
-	return r
-}
-
 func TestRenderConfusion(t *testing.T) {
-	darkest, lightest := blues.Colors()[255], blues.Colors()[0]
+	darkest, lightest := blues[255], blues[0]
 	for _, c := range []struct {
 		k, truth, pred int
 	}{{10, 2, 7}, {10, 9, 0}, {3, 0, 0}, {30, 29, 29}} {
@@ -520,13 +347,13 @@ func TestRenderConfusion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		img := roundTrip(t, fig.Image)
+		img := pixtest.RoundTrip(t, fig.Image)
 		if len(fig.Panels) != 1 || img.Bounds().Dx() != confusionW+2*confusionMargin {
 			t.Fatalf("k=%d: bounds %v, panels %v", c.k, img.Bounds(), fig.Panels)
 		}
 		// The single peak cell is the only darkest one: its box locates it.
-		peak := bbox(img, darkest)
-		if peak.Empty() || countColor(img, fig.Panels[0], lightest) == 0 {
+		peak := pixtest.BBox(img, darkest)
+		if peak.Empty() || pixtest.CountColor(img, fig.Panels[0], lightest) == 0 {
 			t.Fatalf("k=%d: no darkest (%v) or lightest cell", c.k, peak)
 		}
 		if peak.Dx() > fig.Panels[0].Dx()/c.k+2 || peak.Dy() > fig.Panels[0].Dy()/c.k+2 {
@@ -534,17 +361,18 @@ func TestRenderConfusion(t *testing.T) {
 		}
 		// Cells of the whole grid: the peak's column and row relative to
 		// the extent of the coloured cells.
-		grid := bbox(img, blues.Colors()[3]).Union(peak) // cells of value 10
+		grid := pixtest.BBox(img, blues[3]).Union(peak) // cells of value 10
 		col := float64((peak.Min.X+peak.Max.X)/2-grid.Min.X) / float64(grid.Dx()) * float64(c.k)
 		row := float64((peak.Min.Y+peak.Max.Y)/2-grid.Min.Y) / float64(grid.Dy()) * float64(c.k)
 		if int(col) != c.pred || int(row) != c.truth {
 			t.Errorf("k=%d: peak at column %.2f row %.2f, want predicted %d (column) and true %d (row)", c.k, col, row, c.pred, c.truth)
 		}
-		// Its count is written in white.
-		if c.k <= MaxCountedClasses && countColor(img, peak, colorWhite) < 10 {
+		// Its count is written in white: on the darkest blue, only the
+		// text (anti-aliased) gives near-white pixels.
+		if c.k <= MaxCountedClasses && pixtest.CountLight(img, peak) < 10 {
 			t.Errorf("k=%d: no white count in the peak cell", c.k)
 		}
-		if c.k > MaxCountedClasses && countColor(img, peak, colorWhite) != 0 {
+		if c.k > MaxCountedClasses && pixtest.CountLight(img, peak) != 0 {
 			t.Errorf("k=%d: counts written in cells too small for them", c.k)
 		}
 	}
@@ -576,9 +404,9 @@ func TestExplain(t *testing.T) {
 		titleColor color.Color // nil: black
 		barColors  []color.Color
 	}{
-		{"right", 6, colorBlue, []color.Color{colorBlue, colorGrey}},
-		{"wrong", 4, colorRed, []color.Color{colorRed, colorBlue, colorGrey}},
-		{"unknown", -1, nil, []color.Color{colorUnknown, colorGrey}},
+		{"right", 6, paint.Blue, []color.Color{paint.Blue, paint.Grey}},
+		{"wrong", 4, paint.Red, []color.Color{paint.Red, paint.Blue, paint.Grey}},
+		{"unknown", -1, nil, []color.Color{colorUnknown, paint.Grey}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(dir, c.name+".png")
@@ -607,21 +435,21 @@ func TestExplain(t *testing.T) {
 			}
 			checkPanel(t, img, imgPanel, pre, Binary)
 			title := image.Rect(imgPanel.Min.X-40, imgPanel.Min.Y-30, imgPanel.Max.X+40, imgPanel.Min.Y-2)
-			for _, tc := range []color.Color{colorBlue, colorRed} {
-				got := countColor(img, title, tc) > 10
+			for _, tc := range []color.Color{paint.Blue, paint.Red} {
+				got := pixtest.CountColor(img, title, tc) > 10
 				if want := tc == c.titleColor; got != want {
 					t.Errorf("title %v: colour %v present %v, want %v", title, tc, got, want)
 				}
 			}
-			if c.titleColor == nil && countColor(img, title, colorText) < 10 {
+			if c.titleColor == nil && pixtest.CountColor(img, title, paint.Text) < 10 {
 				t.Errorf("black title missing in %v", title)
 			}
 			for _, bc := range c.barColors {
-				if n := countColor(img, bars, bc); n < 100 {
+				if n := pixtest.CountColor(img, bars, bc); n < 100 {
 					t.Errorf("bar colour %v: %d pixels", bc, n)
 				}
 			}
-			if c.truth >= 0 && countColor(img, bars, colorUnknown) >= 100 { // a few text pixels may match
+			if c.truth >= 0 && pixtest.CountColor(img, bars, colorUnknown) >= 100 { // a few text pixels may match
 				t.Error("the unknown-truth bar colour is used with a known truth")
 			}
 		})
@@ -663,7 +491,7 @@ func TestWriteErrors(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Path != missing {
 		t.Errorf("writing into a missing directory: %v", err)
 	}
-	if err := WriteCurves(dir, history(2, false), ""); err == nil {
+	if err := WriteConfusion(dir, [][]int{{1}}, names(1), ""); err == nil {
 		t.Error("writing over a directory succeeded")
 	}
 	entries, _ := os.ReadDir(dir)

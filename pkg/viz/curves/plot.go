@@ -1,17 +1,24 @@
-package viz
+package curves
 
 import (
 	"image"
-	"image/color"
 	"image/draw"
 	"math"
 	"strconv"
 
+	"golang.org/x/image/font"
 	"gonum.org/v1/plot"
+	pfont "gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
 	vgdraw "gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/fmkit/fmkit/pkg/viz/internal/paint"
 )
+
+// plotDPI is the resolution at which gonum plots are rasterised (1 pt is 4/3 px).
+const plotDPI = 96
 
 // renderPlot rasterises p into a w x h image at plotDPI.
 func renderPlot(p *plot.Plot, w, h int) *image.RGBA {
@@ -25,19 +32,11 @@ func renderPlot(p *plot.Plot, w, h int) *image.RGBA {
 	return img
 }
 
-// paste draws src onto dst with its top-left corner at at and returns the
-// rectangle covered.
-func paste(dst *image.RGBA, src image.Image, at image.Point) image.Rectangle {
-	r := image.Rectangle{Min: at, Max: at.Add(src.Bounds().Size())}
-	draw.Draw(dst, r, src, src.Bounds().Min, draw.Src)
-	return r
-}
-
 // lightGrid returns matplotlib-like light grey grid lines.
 func lightGrid() *plotter.Grid {
 	g := plotter.NewGrid()
 	for _, s := range []*vgdraw.LineStyle{&g.Vertical, &g.Horizontal} {
-		s.Color = color.RGBA{0xe0, 0xe0, 0xe0, 0xff}
+		s.Color = paint.Grid
 		s.Width = 1
 	}
 	return g
@@ -91,4 +90,24 @@ func niceTicks() plot.Ticker {
 		}
 		return ticks
 	})
+}
+
+// plotFont returns gonum plot's Liberation Sans at size points.
+func plotFont(size vg.Length, bold bool) pfont.Font {
+	f := pfont.Font{Typeface: "Liberation", Variant: "Sans", Size: size}
+	if bold {
+		f.Weight = font.WeightBold
+	}
+	return f
+}
+
+// styleFonts sets every text of p to Liberation Sans, matplotlib-sized.
+func styleFonts(p *plot.Plot) {
+	p.Title.TextStyle.Font = plotFont(13, false)
+	p.Title.Padding = vg.Points(6)
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font = plotFont(11, false)
+		a.Tick.Label.Font = plotFont(10, false)
+	}
+	p.Legend.TextStyle.Font = plotFont(10, false)
 }

@@ -1,16 +1,26 @@
-package viz
+// Package curves draws a training run's loss and accuracy per epoch, the
+// training against the validation values, as a PNG figure. It is viz's one
+// figure drawn with gonum.org/v1/plot (line plots with nice ticks are what
+// it is for), kept apart so that programs that only draw viz's raster
+// figures, such as fminfer, do not link gonum/plot and pay for its start-up
+// (it parses its fonts when the program starts).
+package curves
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"math"
 
-	"github.com/fmkit/fmkit/pkg/train"
 	"golang.org/x/image/font"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/fmkit/fmkit/pkg/train"
+	"github.com/fmkit/fmkit/pkg/viz"
+	"github.com/fmkit/fmkit/pkg/viz/internal/paint"
 )
 
 // Curves figure layout, in pixels.
@@ -20,34 +30,33 @@ const (
 	curvesMargin = 10
 )
 
-// RenderCurves draws the training curves of h as two panels side by side:
+// Render draws the training curves of h as two panels side by side:
 // the loss and the accuracy per epoch, training in blue and validation in
 // orange (the validation lines only when h has validation metrics), with
 // title above them when it is not empty. Non-finite values (a diverged
 // run) are left out of the lines. Figure.Panels holds the loss and the
 // accuracy panels' rectangles.
-func RenderCurves(h *train.History, title string) (*Figure, error) {
-	const fn = "RenderCurves"
+func Render(h *train.History, title string) (*viz.Figure, error) {
 	if h == nil || len(h.Epochs) == 0 {
-		return nil, argErr(fn, "h", "no epochs to draw")
+		return nil, &viz.ArgError{Func: "curves.Render", Arg: "h", Msg: "no epochs to draw"}
 	}
-	titleFace, keyFace := newFace(true, figureTitlePx), newFace(false, captionPx)
+	titleFace, keyFace := paint.Face(true, paint.FigureTitlePx), paint.Face(false, paint.CaptionPx)
 	defer titleFace.Close()
 	defer keyFace.Close()
 	band := 0
 	if title != "" {
-		band = lineHeight(titleFace) + 8
+		band = paint.LineHeight(titleFace) + 8
 	}
-	keyBand := lineHeight(keyFace) + 8
-	w := max(2*curvesPanelW+3*curvesMargin, textWidth(titleFace, title)+2*curvesMargin)
-	img := newCanvas(w, curvesPanelH+band+keyBand+2*curvesMargin)
+	keyBand := paint.LineHeight(keyFace) + 8
+	w := max(2*curvesPanelW+3*curvesMargin, paint.TextWidth(titleFace, title)+2*curvesMargin)
+	img := paint.NewCanvas(w, curvesPanelH+band+keyBand+2*curvesMargin)
 	if title != "" {
-		drawTextCentered(img, titleFace, w/2, curvesMargin, band, title, colorText)
+		paint.DrawTextCentered(img, titleFace, w/2, curvesMargin, band, title, paint.Text)
 	}
 	val := h.HasValidation()
-	keys := []legendKey{{"training", colorBlue}}
+	keys := []legendKey{{"training", paint.Blue}}
 	if val {
-		keys = append(keys, legendKey{"validation", colorOrange})
+		keys = append(keys, legendKey{"validation", paint.Orange})
 	}
 	drawLegend(img, keyFace, w/2, curvesMargin+band, keyBand, keys)
 	get := []struct {
@@ -57,7 +66,7 @@ func RenderCurves(h *train.History, title string) (*Figure, error) {
 		{"Loss", func(e train.Epoch) float64 { return e.Loss }, func(e train.Epoch) float64 { return e.ValLoss }},
 		{"Accuracy", func(e train.Epoch) float64 { return e.Accuracy }, func(e train.Epoch) float64 { return e.ValAccuracy }},
 	}
-	fig := &Figure{Image: img}
+	fig := &viz.Figure{Image: img}
 	left := (w - 2*curvesPanelW - curvesMargin) / 2
 	for i, g := range get {
 		p, err := curvePlot(h, g.name, g.train, g.val, val)
@@ -65,16 +74,18 @@ func RenderCurves(h *train.History, title string) (*Figure, error) {
 			return nil, err
 		}
 		at := image.Pt(left+i*(curvesPanelW+curvesMargin), curvesMargin+band+keyBand)
-		fig.Panels = append(fig.Panels, paste(img, renderPlot(p, curvesPanelW, curvesPanelH), at))
+		fig.Panels = append(fig.Panels, paint.Paste(img, renderPlot(p, curvesPanelW, curvesPanelH), at))
 	}
 	return fig, nil
 }
 
-// WriteCurves renders h with RenderCurves and writes the PNG to path
-// atomically.
-func WriteCurves(path string, h *train.History, title string) error {
-	f, err := RenderCurves(h, title)
-	return write(path, f, err)
+// Write renders h with Render and writes the PNG to path atomically.
+func Write(path string, h *train.History, title string) error {
+	f, err := Render(h, title)
+	if err != nil {
+		return err
+	}
+	return viz.WritePNG(path, f.Image)
 }
 
 // curvePlot builds one panel: metric per epoch, training and (if withVal)
@@ -99,9 +110,9 @@ func curvePlot(h *train.History, name string, trainOf, valOf func(train.Epoch) f
 		of    func(train.Epoch) float64
 		style draw.LineStyle
 	}
-	series := []curve{{"training", trainOf, lineStyle(colorBlue)}}
+	series := []curve{{"training", trainOf, lineStyle(paint.Blue)}}
 	if withVal {
-		series = append(series, curve{"validation", valOf, lineStyle(colorOrange)})
+		series = append(series, curve{"validation", valOf, lineStyle(paint.Orange)})
 	}
 	drawn, lo, hi := 0, math.Inf(1), math.Inf(-1)
 	for _, s := range series {
@@ -117,7 +128,7 @@ func curvePlot(h *train.History, name string, trainOf, valOf func(train.Epoch) f
 		}
 		line, points, err := plotter.NewLinePoints(xys)
 		if err != nil {
-			return nil, argErr("RenderCurves", "h", "%s %s: %v", s.label, name, err)
+			return nil, &viz.ArgError{Func: "curves.Render", Arg: "h", Msg: fmt.Sprintf("%s %s: %v", s.label, name, err)}
 		}
 		line.LineStyle = s.style
 		points.GlyphStyle = draw.GlyphStyle{Color: s.style.Color, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
@@ -155,7 +166,7 @@ func drawLegend(dst *image.RGBA, face font.Face, cx, top, h int, keys []legendKe
 	const line, gap, space = 26, 6, 22
 	total := 0
 	for i, k := range keys {
-		total += line + gap + textWidth(face, k.label)
+		total += line + gap + paint.TextWidth(face, k.label)
 		if i > 0 {
 			total += space
 		}
@@ -175,7 +186,7 @@ func drawLegend(dst *image.RGBA, face font.Face, cx, top, h int, keys []legendKe
 			}
 		}
 		x += line + gap
-		drawTextCentered(dst, face, x+textWidth(face, k.label)/2, top, h, k.label, colorText)
-		x += textWidth(face, k.label) + space
+		paint.DrawTextCentered(dst, face, x+paint.TextWidth(face, k.label)/2, top, h, k.label, paint.Text)
+		x += paint.TextWidth(face, k.label) + space
 	}
 }
