@@ -1,8 +1,6 @@
 package runtime
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -112,14 +110,7 @@ func TestGraphIO(t *testing.T) {
 // FuzzGraphIO feeds graphIO arbitrary bytes, seeded with real models: it must never panic,
 // and what it returns must be well formed.
 func FuzzGraphIO(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join(testdataDir, "*.onnx"))
-	for _, s := range seeds {
-		data, err := os.ReadFile(s)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	addModelSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ins, outs, err := graphIO(data)
 		if err != nil {

@@ -202,3 +202,18 @@ func TestModelsUpToDate(t *testing.T) {
 		}
 	}
 }
+
+// addModelSeeds seeds a fuzz target with every model of testdataDir.
+func addModelSeeds(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join(testdataDir, "*.onnx"))
+	if len(seeds) == 0 {
+		f.Fatalf("no seed models in %s", testdataDir)
+	}
+	for _, s := range seeds {
+		data, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+}

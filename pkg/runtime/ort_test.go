@@ -568,14 +568,7 @@ func TestLoadLibraryErrors(t *testing.T) {
 // FuzzNewORT feeds arbitrary bytes to NewORT: it must return a Predictor or an error, never
 // panic. Seeded with every model in testdata/runtime.
 func FuzzNewORT(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join(testdataDir, "*.onnx"))
-	for _, s := range seeds {
-		data, err := os.ReadFile(s)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	addModelSeeds(f)
 	x := make([]float32, 2*PixelsPerImage)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := NewORT(data, ORTOptions{IntraOpThreads: 1, Warn: io.Discard})

@@ -92,10 +92,7 @@ func drawConfusion(dst *image.RGBA, r image.Rectangle, counts [][]int, peak int,
 	defer labelFace.Close()
 	defer tickFace.Close()
 
-	titleBand := 0
-	if title != "" {
-		titleBand = paint.LineHeight(titleFace) + 8
-	}
+	titleBand := paint.TitleBand(titleFace, title)
 	labelBand := paint.TextHeight(labelFace) + 8
 	// Tick labels only when each cell is at least a line of text high.
 	guess := min(r.Dx(), r.Dy()) / k

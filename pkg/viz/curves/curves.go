@@ -43,10 +43,7 @@ func Render(h *train.History, title string) (*viz.Figure, error) {
 	titleFace, keyFace := paint.Face(true, paint.FigureTitlePx), paint.Face(false, paint.CaptionPx)
 	defer titleFace.Close()
 	defer keyFace.Close()
-	band := 0
-	if title != "" {
-		band = paint.LineHeight(titleFace) + 8
-	}
+	band := paint.TitleBand(titleFace, title)
 	keyBand := paint.LineHeight(keyFace) + 8
 	w := max(2*curvesPanelW+3*curvesMargin, paint.TextWidth(titleFace, title)+2*curvesMargin)
 	img := paint.NewCanvas(w, curvesPanelH+band+keyBand+2*curvesMargin)

@@ -84,6 +84,15 @@ func LineHeight(face font.Face) int {
 	return face.Metrics().Height.Ceil()
 }
 
+// TitleBand returns the height of the band a title takes above a figure or
+// panel in face: a line and 8 pixels of air, or nothing without a title.
+func TitleBand(face font.Face, title string) int {
+	if title == "" {
+		return 0
+	}
+	return LineHeight(face) + 8
+}
+
 // TextHeight returns the ascent plus descent of face: the height of the
 // box that DrawTextIn centres text in.
 func TextHeight(face font.Face) int {
