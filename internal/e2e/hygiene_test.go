@@ -144,10 +144,19 @@ func TestManyPredictionsStayFlat(t *testing.T) {
 // engine: RSS and the goroutine count must return to where they were. (For
 // onnxruntime, pkg/runtime's TestORTCloseReleases also checks OS threads over
 // 300 sessions of a small model; this one uses the real, embedded model.)
+//
+// FMKIT_SESSION_CYCLES=N runs N cycles instead (e.g. 5000, to see the
+// warm-up level off); RSS is logged every 1,000 cycles.
 func TestManySessionsStayFlat(t *testing.T) {
 	n := 1000
 	if testing.Short() {
 		n = 100
+	}
+	if v := os.Getenv("FMKIT_SESSION_CYCLES"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			t.Fatalf("FMKIT_SESSION_CYCLES=%q: want a positive number of cycles", v)
+		}
 	}
 	x := hygieneImages(4)
 	for _, e := range engines() {
@@ -166,7 +175,14 @@ func TestManySessionsStayFlat(t *testing.T) {
 			cycle(20) // warm-up: allocator arenas, the library, the Go heap
 			settle()
 			g0, rss0 := goruntime.NumGoroutine(), vmRSS(t)
-			cycle(n)
+			for done := 0; done < n; {
+				step := min(1000, n-done)
+				cycle(step)
+				if done += step; done%1000 == 0 && done < n {
+					settle()
+					t.Logf("%s: after %d cycles: RSS %d kB", e.name, done, vmRSS(t))
+				}
+			}
 			settle()
 			g1, rss1 := goruntime.NumGoroutine(), vmRSS(t)
 			t.Logf("%s: %d create/predict/close cycles: RSS %d -> %d kB (%+d), goroutines %d -> %d", e.name, n, rss0, rss1, rss1-rss0, g0, g1)
