@@ -124,10 +124,10 @@ deadline_race() {
 	[ "$took" -ge "$secs" ] || return 1
 	grep -q "^--- FAIL: ${name} (" "$log" || return 1
 	grep -q -e 'panic:' -e 'Failing input written' -e 'fuzzing process hung' -e 'build failed' "$log" && return 1
-	# Every line between "--- FAIL" and the closing "FAIL" is the deadline message.
-	sed -n "/^--- FAIL: ${name} (/,/^FAIL\$/p" "$log" | sed '1d;$d' | grep -v -q -x '[[:space:]]*context deadline exceeded' && return 1
-	[ "$(sed -n "/^--- FAIL: ${name} (/,/^FAIL\$/p" "$log" | grep -c 'context deadline exceeded')" -eq 1 ] || return 1
-	return 0
+	# Between "--- FAIL" and the closing "FAIL" there is exactly one line: the deadline message.
+	local body
+	body=$(sed -n "/^--- FAIL: ${name} (/,/^FAIL\$/p" "$log" | sed '1d;$d')
+	[ "$(echo "$body" | wc -l)" -eq 1 ] && echo "$body" | grep -q -x '[[:space:]]*context deadline exceeded'
 }
 
 parallel=()

@@ -59,11 +59,7 @@ func runExport(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", *out)
 	if *bundle != "" {
-		dir, err := fmnist.Locate(*data)
-		if err != nil {
-			return err
-		}
-		test, err := loadData(fmnist.LoadTest, dir, 0)
+		test, err := loadTestSet(*data)
 		if err != nil {
 			return err
 		}

@@ -229,6 +229,16 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 }
 
 // loadData loads one split as scaled float32 images, the first n if n > 0.
+// loadTestSet locates the dataset (--data, see fmnist.Locate) and loads all
+// of its test set, scaled.
+func loadTestSet(data string) (*train.Data, error) {
+	dir, err := fmnist.Locate(data)
+	if err != nil {
+		return nil, err
+	}
+	return loadData(fmnist.LoadTest, dir, 0)
+}
+
 func loadData(load func(string) (*fmnist.Set, error), dir string, n int) (*train.Data, error) {
 	s, err := load(dir)
 	if err != nil {
@@ -313,11 +323,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	m.SetThreads(*threads)
-	dir, err := fmnist.Locate(*data)
-	if err != nil {
-		return err
-	}
-	test, err := loadData(fmnist.LoadTest, dir, 0)
+	test, err := loadTestSet(*data)
 	if err != nil {
 		return err
 	}

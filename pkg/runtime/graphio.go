@@ -111,8 +111,7 @@ func (g *graphFields) initializer(b []byte, nameField protowire.Number) error {
 type typeInfo struct {
 	kind     string // "" (unset), "tensor", "sequence", "map", "sparse tensor", "optional"
 	elemType uint64
-	hasShape bool
-	shape    []int64
+	shape    []int64 // nil until a shape field is seen
 }
 
 // valueInfo decodes a ValueInfoProto.
@@ -189,7 +188,6 @@ func (t *typeInfo) readTensor(b []byte) error {
 			}
 			t.elemType = x
 		case num == 2 && typ == protowire.BytesType:
-			t.hasShape = true
 			if t.shape == nil {
 				t.shape = []int64{}
 			}
