@@ -2,7 +2,8 @@
 # setup.sh: installs what fmkit needs on Debian 12, idempotently.
 #
 #   - Debian packages (apt-get, only the missing ones): the Fashion-MNIST data, the official ONNX checker,
-#     the ONNX backend conformance data and onnx.proto, protoc, and PyTorch (golden values, benchmarks).
+#     the ONNX backend conformance data and onnx.proto, protoc, PyTorch (golden values, benchmarks), and
+#     Keras' own ImageDataGenerator (keras-preprocessing, with scipy: the augmentation golden values).
 #   - onnxruntime 1.24.1 (the C library that github.com/yalue/onnxruntime_go v1.27.0 is built against),
 #     taken from the official npm package onnxruntime-node@1.24.1 with `npm pack` (its install scripts are
 #     never run), checked by SHA-256, into the git-ignored cache .cache/onnxruntime/1.24.1/.
@@ -21,7 +22,7 @@ ORT_MEMBER=package/bin/napi-v6/linux/x64/libonnxruntime.so.1
 ORT_SHA256=53ef1ac028dd1b05554b8da28d9159eb3876f99868193d2aaa6e67f0243c23d4
 ORT_DIR=$cache/onnxruntime/$ORT_VERSION
 
-APT_PACKAGES=(dataset-fashion-mnist python3-onnx python3-numpy libonnx-testdata libonnx-dev protobuf-compiler python3-torch)
+APT_PACKAGES=(dataset-fashion-mnist python3-onnx python3-numpy libonnx-testdata libonnx-dev protobuf-compiler python3-torch python3-keras-preprocessing python3-scipy)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }

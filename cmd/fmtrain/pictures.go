@@ -323,7 +323,7 @@ func sameShape(a, b train.Shape) bool {
 
 func runAugmentPreview(args []string, stdout io.Writer) error {
 	fs := newFlags("fmtrain augment-preview", stdout, "Usage: fmtrain augment-preview [--augment SPEC] [--index N] [--count K] [--seed S] [--set train|test] [--data DIR] --out FILE\n\nDraws one image beside K randomly augmented versions of it (the chapter's\nFigures 12.11 to 12.15) and writes the PNG.")
-	spec := fs.String("augment", defaultAugment, `augmentation, e.g. "hflip,hshift=3" (hflip, vflip, rotate=DEG, wshift=N, hshift=N); the default is the book's`)
+	spec := fs.String("augment", defaultAugment, `augmentation, e.g. "hflip,hshift=3" (hflip, vflip, rotate=DEG, wshift=R, hshift=R; R as Keras reads it: 3 whole pixels -2..2, 3.0 or 2.5 real pixels, 0.1 a fraction); the default is the book's`)
 	index := fs.Int("index", 0, "the image's index in the set")
 	count := fs.Int("count", defaultAugmentK, fmt.Sprintf("augmented versions to draw, 1-%d", maxAugmentK))
 	seed := fs.Uint64("seed", defaultAugmentSeed, "random seed of the augmentation")

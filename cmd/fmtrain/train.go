@@ -50,7 +50,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Uint64Var(&o.cfg.Seed, "seed", o.cfg.Seed, "random seed (weights, shuffling, augmentation, dropout)")
 	fs.StringVar(&o.arch, "arch", "book", `architecture: "book", "small" or a spec such as c32k3-p2-c64k3-f-d32-d10`)
 	fs.IntVar(&o.trainSize, "train-size", 0, "train on the first N training samples only (0: all 60,000)")
-	fs.StringVar(&o.augment, "augment", "", `augmentation, e.g. "hflip,hshift=3" (hflip, vflip, rotate=DEG, wshift=N, hshift=N)`)
+	fs.StringVar(&o.augment, "augment", "", `augmentation, e.g. "hflip,hshift=3" (hflip, vflip, rotate=DEG, wshift=R, hshift=R; R as Keras reads it: 3 whole pixels -2..2, 3.0 or 2.5 real pixels, 0.1 a fraction)`)
 	fs.Float64Var(&o.dropout, "dropout", 0, "dropout rate before the last dense layer (0: none)")
 	fs.BoolVar(&o.earlyStop, "early-stopping", false, "stop when val_loss has not improved for --patience epochs")
 	fs.IntVar(&o.patience, "patience", train.DefaultPatience, "early-stopping patience in epochs")

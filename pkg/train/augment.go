@@ -9,45 +9,36 @@ import (
 )
 
 // Augment describes random data augmentation with the semantics of Keras'
-// ImageDataGenerator (keras-preprocessing 1.1, the generator behind
-// tf.keras.preprocessing.image; the "semantics" below cite its
-// get_random_transform and apply_transform). The zero Augment is the
-// identity and draws no random numbers.
+// ImageDataGenerator as keras-preprocessing 1.1 implements it (the generator
+// behind Keras 2.3 and tf.keras 2.0-2.5; the "semantics" below cite its
+// get_random_transform and apply_transform, and the golden test compares
+// with that code). The zero Augment is the identity and draws no random
+// numbers.
 //
 // Per sample, in this order, Keras draws:
 //
 //   - an angle uniform in [-RotationRange, RotationRange) degrees;
 //   - a vertical shift from HeightShift and a horizontal shift from
-//     WidthShift, each by the rules below;
+//     WidthShift (see ShiftRange);
 //   - a horizontal flip with probability 0.5 (if HorizontalFlip), then a
 //     vertical flip with probability 0.5 (if VerticalFlip).
 //
-// A shift range r is read as Keras reads width_shift_range and
-// height_shift_range:
-//
-//   - r = 0: no shift;
-//   - r an integer >= 1 (Keras int): k*s pixels with k uniform in 0..r-1 and s
-//     uniform in {-1, +1} (np.random.choice(r) * np.random.choice([-1, 1])),
-//     so r = 3 shifts by -2..2 whole pixels, 0 twice as often as the others,
-//     and r = 1 never shifts (a whole-number float such as 3.0 counts as
-//     the integer 3);
-//   - 0 < r < 1: a real shift uniform in [-r, r) times the image height (or
-//     width);
-//   - r > 1 and not an integer: a real shift uniform in [-r, r) pixels.
-//
-// The rotation and shift form one affine map about the image centre
-// ((h-1)/2, (w-1)/2), sampled with bilinear interpolation (Keras'
-// interpolation_order=1) and fill_mode "nearest" (coordinates outside the
-// image take the nearest edge pixel). Integer shifts without rotation are
-// therefore exact copies. The flips are applied after the affine map, as
-// Keras does. Every channel of a sample gets the same transform.
+// The rotation and shift form one affine map about the point (h/2 + 0.5,
+// w/2 + 0.5) in (row, column) pixel coordinates, sampled with bilinear
+// interpolation (Keras' interpolation_order=1) and fill_mode "nearest"
+// (coordinates outside the image take the nearest edge pixel). That point is
+// keras-preprocessing's transform_matrix_offset_center, half a pixel past
+// the true centre ((h-1)/2, (w-1)/2) on each axis; rotations follow it so
+// that they match Keras to the last bit. Shifts do not depend on it, and
+// integer shifts without rotation are exact copies. The flips are applied
+// after the affine map, as Keras does. Every channel of a sample gets the
+// same transform.
 //
 // Axis convention: the height shift moves rows and the width shift moves
-// columns, as documented by Keras and as keras-preprocessing <= 1.1.2
-// (scipy.ndimage) implements it. Newer tf.keras (whose transform swaps the
-// axes, see keras-team/keras#17398) moves rows with width_shift_range
-// instead; for the book's square 28x28 images with equal ranges the two are
-// the same distribution.
+// columns, as Keras documents and keras-preprocessing implements. Keras 2.6
+// and later (keras/preprocessing/image.py, keras-team/keras#17398) centre
+// the map at ((h-1)/2, (w-1)/2) but apply it with rows and columns swapped,
+// so there height_shift_range moves columns and rotations turn the other way.
 type Augment struct {
 	// HorizontalFlip mirrors left-right with probability 0.5.
 	HorizontalFlip bool
@@ -55,10 +46,77 @@ type Augment struct {
 	VerticalFlip bool
 	// RotationRange is the largest rotation in degrees, in [0, 360].
 	RotationRange float64
-	// WidthShift is Keras' width_shift_range (columns), see above.
-	WidthShift float64
-	// HeightShift is Keras' height_shift_range (rows), see above.
-	HeightShift float64
+	// WidthShift is Keras' width_shift_range (columns).
+	WidthShift ShiftRange
+	// HeightShift is Keras' height_shift_range (rows).
+	HeightShift ShiftRange
+}
+
+// ShiftRange is a Keras width_shift_range or height_shift_range. Keras reads
+// the range by its Python type, an int or a float, and so draws differently
+// for height_shift_range=3 and height_shift_range=3.0; ShiftRange keeps the
+// type. At most one of Int and Float is non-zero; the zero ShiftRange never
+// shifts.
+type ShiftRange struct {
+	// Int is Keras' int range n: k*s whole pixels with k uniform in 0..n-1
+	// and s uniform in {-1, +1} (np.random.choice(n) *
+	// np.random.choice([-1, 1])). So 3 shifts by -2..2 pixels, 0 twice as
+	// often as the others, and 1 never shifts.
+	Int int
+	// Float is Keras' float range r: a real shift uniform in [-r, r), in
+	// pixels when r >= 1 and as a fraction of the image height (or width)
+	// when r < 1. So 3.0 shifts by any amount in [-3, 3) pixels, with
+	// bilinear interpolation, and 1.0 by any amount in [-1, 1).
+	Float float64
+}
+
+// IsZero reports whether s never shifts and draws nothing (Keras skips a
+// range of 0 or 0.0).
+func (s ShiftRange) IsZero() bool { return s.Int == 0 && s.Float == 0 }
+
+// String returns s as the Python literal Keras would be given: "3" for the
+// int 3, "3.0" for the float 3, "0" for the zero ShiftRange.
+func (s ShiftRange) String() string {
+	if s.Float == 0 {
+		return strconv.Itoa(s.Int)
+	}
+	f := strconv.FormatFloat(s.Float, 'g', -1, 64)
+	if !strings.ContainsAny(f, ".e") {
+		f += ".0"
+	}
+	return f
+}
+
+// validate reports whether s is usable, naming it as key (wshift, hshift).
+func (s ShiftRange) validate(key string) error {
+	switch {
+	case s.Int != 0 && s.Float != 0:
+		return fmt.Errorf("train: augmentation %s has both an int range (%d) and a float range (%v), want one", key, s.Int, s.Float)
+	case s.Int < 0 || s.Int > MaxAugmentShift:
+		return fmt.Errorf("train: augmentation %s = %d, want an int range in [0, %d]", key, s.Int, MaxAugmentShift)
+	case math.IsNaN(s.Float) || s.Float < 0 || s.Float > MaxAugmentShift:
+		return fmt.Errorf("train: augmentation %s = %v, want a finite float range in [0, %d]", key, s.Float, MaxAugmentShift)
+	}
+	return nil
+}
+
+// draw draws a shift in pixels along an axis of size pixels, as Keras'
+// get_random_transform does.
+func (s ShiftRange) draw(size int, rng *RNG) float64 {
+	switch {
+	case s.Int != 0:
+		k := rng.Intn(s.Int)
+		if rng.Uint64()>>63 != 0 {
+			k = -k
+		}
+		return float64(k)
+	case s.Float == 0:
+		return 0
+	case s.Float < 1:
+		return rng.Uniform(-s.Float, s.Float) * float64(size)
+	default:
+		return rng.Uniform(-s.Float, s.Float)
+	}
 }
 
 // Limits on Augment's ranges. Keras sets none; these keep the integer shift
@@ -70,25 +128,20 @@ const (
 
 // Enabled reports whether a draws any transform at all.
 func (a Augment) Enabled() bool {
-	return a.HorizontalFlip || a.VerticalFlip || a.RotationRange != 0 || a.WidthShift != 0 || a.HeightShift != 0
+	return a.HorizontalFlip || a.VerticalFlip || a.RotationRange != 0 || !a.WidthShift.IsZero() || !a.HeightShift.IsZero()
 }
 
 // Validate reports whether a's ranges are usable: finite, non-negative and
-// within MaxAugmentRotation and MaxAugmentShift.
+// within MaxAugmentRotation and MaxAugmentShift, each shift either an int
+// or a float range.
 func (a Augment) Validate() error {
-	check := func(name string, v, limit float64) error {
-		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v > limit {
-			return fmt.Errorf("train: augmentation %s = %v, want a finite value in [0, %v]", name, v, limit)
-		}
-		return nil
+	if v := a.RotationRange; math.IsNaN(v) || v < 0 || v > MaxAugmentRotation {
+		return fmt.Errorf("train: augmentation rotate = %v, want a finite value in [0, %v]", v, MaxAugmentRotation)
 	}
-	if err := check("rotate", a.RotationRange, MaxAugmentRotation); err != nil {
+	if err := a.WidthShift.validate("wshift"); err != nil {
 		return err
 	}
-	if err := check("wshift", a.WidthShift, MaxAugmentShift); err != nil {
-		return err
-	}
-	return check("hshift", a.HeightShift, MaxAugmentShift)
+	return a.HeightShift.validate("hshift")
 }
 
 // Apply writes to dst an independently transformed copy of each of the n
@@ -144,8 +197,8 @@ func (a Augment) draw(h, w int, rng *RNG) augParams {
 	if a.RotationRange != 0 {
 		p.theta = rng.Uniform(-a.RotationRange, a.RotationRange)
 	}
-	p.tx = augDrawShift(a.HeightShift, h, rng)
-	p.ty = augDrawShift(a.WidthShift, w, rng)
+	p.tx = a.HeightShift.draw(h, rng)
+	p.ty = a.WidthShift.draw(w, rng)
 	if a.HorizontalFlip {
 		p.flipH = rng.Float64() < 0.5
 	}
@@ -157,25 +210,6 @@ func (a Augment) draw(h, w int, rng *RNG) augParams {
 
 // augIsIntegral reports whether v is a whole number.
 func augIsIntegral(v float64) bool { return v == math.Trunc(v) }
-
-// augDrawShift draws a shift in pixels for range r along an axis of size
-// pixels, by the rules in Augment's documentation.
-func augDrawShift(r float64, size int, rng *RNG) float64 {
-	switch {
-	case r == 0:
-		return 0
-	case r >= 1 && augIsIntegral(r):
-		k := rng.Intn(int(r))
-		if rng.Uint64()>>63 != 0 {
-			k = -k
-		}
-		return float64(k)
-	case r < 1:
-		return rng.Uniform(-r, r) * float64(size)
-	default:
-		return rng.Uniform(-r, r)
-	}
-}
 
 // apply writes the transform of one sample (c x h x w) of src to dst.
 func (p augParams) apply(dst, src []float32, c, h, w int) {
@@ -260,7 +294,7 @@ func (p augParams) matrix(h, w int) [3][3]float64 {
 	if p.tx != 0 || p.ty != 0 {
 		t = augMul3(t, [3][3]float64{{1, 0, p.tx}, {0, 1, p.ty}, {0, 0, 1}})
 	}
-	or, oc := float64(h)/2-0.5, float64(w)/2-0.5
+	or, oc := float64(h)/2+0.5, float64(w)/2+0.5 // Keras' centre, see Augment
 	offset := [3][3]float64{{1, 0, or}, {0, 1, oc}, {0, 0, 1}}
 	reset := [3][3]float64{{1, 0, -or}, {0, 1, -oc}, {0, 0, 1}}
 	return augMul3(augMul3(offset, t), reset)
@@ -333,7 +367,9 @@ func (e *AugmentSpecError) Error() string {
 //	hflip         random horizontal flip (Keras horizontal_flip=True)
 //	vflip         random vertical flip (vertical_flip=True)
 //	rotate=DEG    rotation_range in degrees, 0..360
-//	wshift=R      width_shift_range (integer: whole pixels; < 1: fraction)
+//	wshift=R      width_shift_range, typed as Python types the literal:
+//	              "3" is the int 3 (whole pixels -2..2), "3.0" and "2.5"
+//	              are floats (real pixels), "0.1" a fraction of the width
 //	hshift=R      height_shift_range, likewise
 //
 // The Keras argument names (horizontal_flip, rotation_range, ...) are
@@ -386,25 +422,26 @@ func ParseAugment(spec string) (Augment, error) {
 			if !hasVal || val == "" {
 				return fail("%s needs a value, as in %s=%s", key, key, map[string]string{"rotate": "10", "wshift": "0.1", "hshift": "3"}[key])
 			}
+			if key != "rotate" {
+				r, err := parseShiftRange(val)
+				if err != nil {
+					return fail("%s %v", key, err)
+				}
+				if key == "wshift" {
+					a.WidthShift = r
+				} else {
+					a.HeightShift = r
+				}
+				continue
+			}
 			v, err := strconv.ParseFloat(val, 64)
 			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				return fail("%s value %q is not a finite number", key, val)
+				return fail("rotate value %q is not a finite number", val)
 			}
-			limit := float64(MaxAugmentShift)
-			if key == "rotate" {
-				limit = MaxAugmentRotation
+			if v < 0 || v > MaxAugmentRotation {
+				return fail("rotate value %v is outside [0, %v]", v, MaxAugmentRotation)
 			}
-			if v < 0 || v > limit {
-				return fail("%s value %v is outside [0, %v]", key, v, limit)
-			}
-			switch key {
-			case "rotate":
-				a.RotationRange = v
-			case "wshift":
-				a.WidthShift = v
-			default:
-				a.HeightShift = v
-			}
+			a.RotationRange = v
 		case "none":
 			return fail("none cannot be combined with other items")
 		default:
@@ -412,6 +449,26 @@ func ParseAugment(spec string) (Augment, error) {
 		}
 	}
 	return a, nil
+}
+
+// parseShiftRange reads a shift range typed as the Python literal would be:
+// digits alone make an int range, any other number a float range. The error
+// says what is wrong with val, for ParseAugment to place.
+func parseShiftRange(val string) (ShiftRange, error) {
+	if i, err := strconv.ParseInt(val, 10, 64); err == nil {
+		if i < 0 || i > MaxAugmentShift {
+			return ShiftRange{}, fmt.Errorf("value %d is outside [0, %d]", i, MaxAugmentShift)
+		}
+		return ShiftRange{Int: int(i)}, nil
+	}
+	v, err := strconv.ParseFloat(val, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return ShiftRange{}, fmt.Errorf("value %q is not a finite number", val)
+	}
+	if v < 0 || v > MaxAugmentShift {
+		return ShiftRange{}, fmt.Errorf("value %v is outside [0, %d]", v, MaxAugmentShift)
+	}
+	return ShiftRange{Float: v}, nil
 }
 
 // String returns the canonical specification of a, which ParseAugment reads
@@ -424,14 +481,15 @@ func (a Augment) String() string {
 	if a.VerticalFlip {
 		parts = append(parts, "vflip")
 	}
-	num := func(key string, v float64) {
-		if v != 0 {
-			parts = append(parts, key+"="+strconv.FormatFloat(v, 'g', -1, 64))
-		}
+	if a.RotationRange != 0 {
+		parts = append(parts, "rotate="+strconv.FormatFloat(a.RotationRange, 'g', -1, 64))
 	}
-	num("rotate", a.RotationRange)
-	num("wshift", a.WidthShift)
-	num("hshift", a.HeightShift)
+	if !a.WidthShift.IsZero() {
+		parts = append(parts, "wshift="+a.WidthShift.String())
+	}
+	if !a.HeightShift.IsZero() {
+		parts = append(parts, "hshift="+a.HeightShift.String())
+	}
 	if len(parts) == 0 {
 		return "none"
 	}

@@ -47,7 +47,7 @@ func TestAugmentZeroIsIdentity(t *testing.T) {
 		t.Error("zero Augment drew random numbers")
 	}
 	// Ranges of 0 and flips switched off are the identity too.
-	(Augment{RotationRange: 0, WidthShift: 0}).Apply(dst, src, n, c, h, w, nil)
+	(Augment{RotationRange: 0, WidthShift: ShiftRange{}}).Apply(dst, src, n, c, h, w, nil)
 	if !slices.Equal(dst, src) {
 		t.Error("disabled Augment changed the data")
 	}
@@ -164,9 +164,9 @@ func TestAugmentIntegerShiftDistribution(t *testing.T) {
 	// shifts -2..2, with P(0) = 1/3 and P(k) = 1/6 for k != 0.
 	const n, h, w = 6000, 8, 5
 	for _, rows := range []bool{true, false} {
-		a := Augment{HeightShift: 3}
+		a := Augment{HeightShift: ShiftRange{Int: 3}}
 		if !rows {
-			a = Augment{WidthShift: 3}
+			a = Augment{WidthShift: ShiftRange{Int: 3}}
 		}
 		one := augTestImage(1, h, w)
 		src := make([]float32, 0, n*h*w)
@@ -206,22 +206,25 @@ func TestAugmentIntegerShiftDistribution(t *testing.T) {
 
 func TestAugmentDrawShiftRanges(t *testing.T) {
 	tests := []struct {
-		r        float64
+		r        ShiftRange
 		size     int
 		lo, hi   float64 // shifts lie in [lo, hi]
 		integral bool
 	}{
-		{3, 28, -2, 2, true},
-		{1, 28, 0, 0, true},
-		{0.1, 28, -2.8, 2.8, false},
-		{0.5, 10, -5, 5, false},
-		{2.5, 28, -2.5, 2.5, false},
+		{ShiftRange{Int: 3}, 28, -2, 2, true},
+		{ShiftRange{Int: 1}, 28, 0, 0, true},
+		{ShiftRange{Float: 0.1}, 28, -2.8, 2.8, false},
+		{ShiftRange{Float: 0.5}, 10, -5, 5, false},
+		{ShiftRange{Float: 2.5}, 28, -2.5, 2.5, false},
+		// Keras' float 3.0 and 1.0 draw real shifts, unlike the ints 3 and 1.
+		{ShiftRange{Float: 3}, 28, -3, 3, false},
+		{ShiftRange{Float: 1}, 28, -1, 1, false},
 	}
 	for _, tt := range tests {
 		rng := NewRNG(7)
 		sawFraction := false
 		for range 2000 {
-			v := augDrawShift(tt.r, tt.size, rng)
+			v := tt.r.draw(tt.size, rng)
 			if v < tt.lo || v > tt.hi {
 				t.Fatalf("range %v size %d: drew %v outside [%v, %v]", tt.r, tt.size, v, tt.lo, tt.hi)
 			}
@@ -235,15 +238,18 @@ func TestAugmentDrawShiftRanges(t *testing.T) {
 	}
 	rng := NewRNG(7)
 	before := rng.State()
-	if v := augDrawShift(0, 28, rng); v != 0 || rng.State() != before {
+	if v := (ShiftRange{}).draw(28, rng); v != 0 || rng.State() != before {
 		t.Errorf("range 0 drew %v or consumed randomness", v)
 	}
 }
 
 func TestAugmentRotateRightAngles(t *testing.T) {
 	// Keras' rotation matrix [[cos, -sin], [sin, cos]] on (row, col) about
-	// the centre: +90 degrees samples input (n-1-col, row), i.e. a transpose
-	// followed by a horizontal flip. cos(pi/2) is 6e-17, not 0, so the
+	// its centre o = n/2 + 0.5 (see Augment): input = R (output - o) + o, so
+	// +90 degrees samples input (2o-col, row) = (n+1-col, row), clamped to
+	// the edge: a transpose, a horizontal flip and a shift by two columns
+	// (about the true centre (n-1)/2 it would be (n-1-col, row), no shift).
+	// cos(pi/2) is 6e-17, not 0, so the
 	// sampling positions are off by ~1e-15 pixel and a neighbour leaks in
 	// with that weight: invisible in float32 except beside zero, hence the
 	// absolute tolerance of 1e-9 (values here are at most ~3000).
@@ -254,9 +260,9 @@ func TestAugmentRotateRightAngles(t *testing.T) {
 			theta float64
 			from  func(r, c int) (int, int)
 		}{
-			{90, func(r, c int) (int, int) { return n - 1 - c, r }},
-			{-90, func(r, c int) (int, int) { return c, n - 1 - r }},
-			{180, func(r, c int) (int, int) { return n - 1 - r, n - 1 - c }},
+			{90, func(r, c int) (int, int) { return augClampIndex(n+1-c, n), r }},
+			{-90, func(r, c int) (int, int) { return c, augClampIndex(n+1-r, n) }},
+			{180, func(r, c int) (int, int) { return augClampIndex(n+1-r, n), augClampIndex(n+1-c, n) }},
 		}
 		for _, tt := range tests {
 			augParams{theta: tt.theta}.apply(dst, src, 1, n, n)
@@ -294,8 +300,17 @@ func TestAugmentFlipsFollowAffine(t *testing.T) {
 }
 
 // augGolden is testdata/augment_golden.json, written by
-// testdata/gen/augment_golden.py.
+// testdata/gen/augment_golden.py from keras-preprocessing's
+// ImageDataGenerator.
 type augGolden struct {
+	Draws struct {
+		N, Seed    int
+		Shape      []int // rows, cols, channels
+		Generators []struct {
+			Name, Keras, Spec string
+			Params            map[string]augDrawSummary
+		}
+	}
 	Cases []struct {
 		Name    string
 		C, H, W int
@@ -332,17 +347,7 @@ func TestAugmentMatchesReference(t *testing.T) {
 	// which can move a float32 result by at most one ulp, or, for results
 	// that should be 0 but pick up a 1e-16 residue from a neighbour, by
 	// ~1e-16 absolute; the check allows either.
-	raw, err := os.ReadFile(filepath.Join("testdata", "augment_golden.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g augGolden
-	if err := json.Unmarshal(raw, &g); err != nil {
-		t.Fatal(err)
-	}
-	if len(g.Cases) == 0 {
-		t.Fatal("no cases in augment_golden.json")
-	}
+	g := readAugGolden(t)
 	for _, tc := range g.Cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			size := tc.C * tc.H * tc.W
@@ -368,13 +373,147 @@ func TestAugmentMatchesReference(t *testing.T) {
 	}
 }
 
+// augDrawSummary summarises the draws of one transform parameter: Counts
+// per value when Keras' draws were whole numbers, else their moments.
+type augDrawSummary struct {
+	Counts    map[string]int
+	N         int
+	Mean, Var float64
+	Min, Max  float64
+}
+
+func readAugGolden(t *testing.T) augGolden {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "augment_golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g augGolden
+	if err := json.Unmarshal(raw, &g); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Cases) == 0 || len(g.Draws.Generators) == 0 || g.Draws.N == 0 || len(g.Draws.Shape) != 3 {
+		t.Fatal("augment_golden.json lacks cases or draws")
+	}
+	return g
+}
+
+func TestAugmentDrawsMatchKeras(t *testing.T) {
+	// Each generator's specification is parsed and drawn from as often as
+	// Keras' get_random_transform was, and the distributions compared. Both
+	// sides are seeded, so the comparison is deterministic; the bounds are
+	// six standard errors of the difference of two independent samples of
+	// that size (for the variance, of uniform draws: var(s^2) = 4/5 sigma^4 / n),
+	// far below what a wrong rule moves: int 3 against float 3.0 changes the
+	// variance from 5/3 to 3, P(0) from 1/3 to 0; swapped axes change a
+	// fraction's scale from 28 to 20.
+	g := readAugGolden(t)
+	n, h, w := g.Draws.N, g.Draws.Shape[0], g.Draws.Shape[1]
+	for _, gen := range g.Draws.Generators {
+		t.Run(gen.Name, func(t *testing.T) {
+			a, err := ParseAugment(gen.Spec)
+			if err != nil {
+				t.Fatalf("spec %q (Keras %s): %v", gen.Spec, gen.Keras, err)
+			}
+			rng := NewRNG(uint64(g.Draws.Seed))
+			vals := map[string][]float64{}
+			b2f := func(b bool) float64 {
+				if b {
+					return 1
+				}
+				return 0
+			}
+			for range n {
+				p := a.draw(h, w, rng)
+				vals["theta"] = append(vals["theta"], p.theta)
+				vals["tx"] = append(vals["tx"], p.tx)
+				vals["ty"] = append(vals["ty"], p.ty)
+				vals["flip_h"] = append(vals["flip_h"], b2f(p.flipH))
+				vals["flip_v"] = append(vals["flip_v"], b2f(p.flipV))
+			}
+			if len(gen.Params) != len(vals) {
+				t.Fatalf("golden has %d parameters, want %d", len(gen.Params), len(vals))
+			}
+			for name, want := range gen.Params {
+				got, ok := vals[name]
+				if !ok {
+					t.Fatalf("golden parameter %q is unknown", name)
+				}
+				if want.Counts != nil {
+					compareAugCounts(t, gen.Spec+" "+name, got, want.Counts, n)
+				} else {
+					compareAugMoments(t, gen.Spec+" "+name, got, want)
+				}
+			}
+		})
+	}
+}
+
+// compareAugCounts checks that the whole-number draws got have the
+// frequencies Keras' draws had.
+func compareAugCounts(t *testing.T, what string, got []float64, want map[string]int, n int) {
+	t.Helper()
+	counts := map[string]int{}
+	for _, v := range got {
+		if v != math.Trunc(v) {
+			t.Fatalf("%s: drew %v, Keras draws only whole numbers %v", what, v, want)
+		}
+		counts[fmt.Sprint(int(v))]++
+	}
+	for k := range counts {
+		if _, ok := want[k]; !ok {
+			t.Fatalf("%s: drew %s, which Keras never drew (%v)", what, k, want)
+		}
+	}
+	for k, wc := range want {
+		p := float64(wc) / float64(n)
+		tol := 6 * math.Sqrt(2*p*(1-p)/float64(n))
+		if d := math.Abs(float64(counts[k])/float64(n) - p); d > tol {
+			t.Errorf("%s: value %s drawn %d times of %d, Keras %d (difference %.4f > %.4f)", what, k, counts[k], n, wc, d, tol)
+		}
+	}
+}
+
+// compareAugMoments checks that the real-valued draws got have the range,
+// mean and variance Keras' draws had.
+func compareAugMoments(t *testing.T, what string, got []float64, want augDrawSummary) {
+	t.Helper()
+	var sum, lo, hi float64 = 0, math.Inf(1), math.Inf(-1)
+	whole := true
+	for _, v := range got {
+		sum += v
+		lo, hi = min(lo, v), max(hi, v)
+		whole = whole && v == math.Trunc(v)
+	}
+	if whole {
+		t.Fatalf("%s: drew only whole numbers, Keras draws real ones", what)
+	}
+	n := float64(len(got))
+	mean := sum / n
+	var ss float64
+	for _, v := range got {
+		ss += (v - mean) * (v - mean)
+	}
+	variance := ss / n
+	span := want.Max - want.Min
+	if lo < want.Min-span/1000 || hi > want.Max+span/1000 || hi-lo < span*0.99 {
+		t.Errorf("%s: drew within [%v, %v], Keras within [%v, %v]", what, lo, hi, want.Min, want.Max)
+	}
+	if tol := 6 * math.Sqrt(2*want.Var/n); math.Abs(mean-want.Mean) > tol {
+		t.Errorf("%s: mean %v, Keras %v (tolerance %v)", what, mean, want.Mean, tol)
+	}
+	if tol := 6 * math.Sqrt(2*0.8/n) * want.Var; math.Abs(variance-want.Var) > tol {
+		t.Errorf("%s: variance %v, Keras %v (tolerance %v)", what, variance, want.Var, tol)
+	}
+}
+
 func TestAugmentGoldenCurrent(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs Python with PyTorch; skipped with -short")
+		t.Skip("runs Python with Keras' generator and PyTorch; skipped with -short")
 	}
 	const python = "/usr/bin/python3"
-	if err := exec.Command(python, "-c", "import numpy, torch").Run(); err != nil {
-		t.Skipf("%s with numpy and torch unavailable: %v", python, err)
+	if err := exec.Command(python, "-c", "import numpy, scipy, torch, keras_preprocessing").Run(); err != nil {
+		t.Skipf("%s with numpy, scipy, torch and keras_preprocessing unavailable (make setup installs them): %v", python, err)
 	}
 	out := filepath.Join(t.TempDir(), "augment_golden.json")
 	if msg, err := exec.Command(python, filepath.Join("testdata", "gen", "augment_golden.py"), out).CombinedOutput(); err != nil {
@@ -395,7 +534,7 @@ func TestAugmentGoldenCurrent(t *testing.T) {
 
 func TestAugmentReproducibleAndIndependent(t *testing.T) {
 	const n, c, h, w = 8, 2, 10, 10
-	a := Augment{HorizontalFlip: true, VerticalFlip: true, RotationRange: 15, WidthShift: 0.1, HeightShift: 3}
+	a := Augment{HorizontalFlip: true, VerticalFlip: true, RotationRange: 15, WidthShift: ShiftRange{Float: 0.1}, HeightShift: ShiftRange{Int: 3}}
 	one := augTestImage(c, h, w)
 	src := make([]float32, 0, n*c*h*w)
 	for range n {
@@ -445,7 +584,7 @@ func float32Bytes(v []float32) []byte {
 
 func TestAugmentChannelsShareTransform(t *testing.T) {
 	const n, h, w = 50, 9, 9
-	a := Augment{HorizontalFlip: true, RotationRange: 30, WidthShift: 0.2, HeightShift: 1.5}
+	a := Augment{HorizontalFlip: true, RotationRange: 30, WidthShift: ShiftRange{Float: 0.2}, HeightShift: ShiftRange{Float: 1.5}}
 	one := augTestImage(1, h, w)
 	src := make([]float32, 0, n*3*h*w)
 	for range n * 3 {
@@ -525,13 +664,19 @@ func TestParseAugment(t *testing.T) {
 		{"", Augment{}, "none"},
 		{"none", Augment{}, "none"},
 		{"hflip", Augment{HorizontalFlip: true}, "hflip"},
-		{"hflip,vflip,rotate=10,wshift=0.1,hshift=3", Augment{true, true, 10, 0.1, 3}, "hflip,vflip,rotate=10,wshift=0.1,hshift=3"},
-		{" hshift = 3 , hflip ", Augment{HorizontalFlip: true, HeightShift: 3}, "hflip,hshift=3"},
+		{"hflip,vflip,rotate=10,wshift=0.1,hshift=3", Augment{true, true, 10, ShiftRange{Float: 0.1}, ShiftRange{Int: 3}}, "hflip,vflip,rotate=10,wshift=0.1,hshift=3"},
+		{" hshift = 3 , hflip ", Augment{HorizontalFlip: true, HeightShift: ShiftRange{Int: 3}}, "hflip,hshift=3"},
 		{"rotation_range=12.5,horizontal_flip,height_shift_range=3,width_shift_range=2.5,vertical_flip=false",
-			Augment{HorizontalFlip: true, RotationRange: 12.5, WidthShift: 2.5, HeightShift: 3}, "hflip,rotate=12.5,wshift=2.5,hshift=3"},
+			Augment{HorizontalFlip: true, RotationRange: 12.5, WidthShift: ShiftRange{Float: 2.5}, HeightShift: ShiftRange{Int: 3}}, "hflip,rotate=12.5,wshift=2.5,hshift=3"},
 		{"hflip=true,vflip=0", Augment{HorizontalFlip: true}, "hflip"},
-		{"rotate=0,wshift=0", Augment{}, "none"},
-		{"wshift=1e-3", Augment{WidthShift: 0.001}, "wshift=0.001"},
+		{"rotate=0,wshift=0,hshift=0.0", Augment{}, "none"},
+		{"wshift=1e-3", Augment{WidthShift: ShiftRange{Float: 0.001}}, "wshift=0.001"},
+		// Typed as Python types the literal: a float that is a whole number
+		// is still a float range (real shifts), not the int range.
+		{"hshift=3.0", Augment{HeightShift: ShiftRange{Float: 3}}, "hshift=3.0"},
+		{"hshift=3.", Augment{HeightShift: ShiftRange{Float: 3}}, "hshift=3.0"},
+		{"wshift=1.0,hshift=+1", Augment{WidthShift: ShiftRange{Float: 1}, HeightShift: ShiftRange{Int: 1}}, "wshift=1.0,hshift=1"},
+		{"wshift=2e3", Augment{WidthShift: ShiftRange{Float: 2000}}, "wshift=2000.0"},
 	}
 	for _, tt := range tests {
 		got, err := ParseAugment(tt.spec)
@@ -564,7 +709,11 @@ func TestParseAugmentErrors(t *testing.T) {
 		{"rotate=ten", 0, "not a finite number"},
 		{"rotate=NaN", 0, "not a finite number"},
 		{"wshift=inf", 0, "not a finite number"},
-		{"hshift=-3", 0, "outside [0, 1.048576e+06]"},
+		{"hshift=-3", 0, "outside [0, 1048576]"},
+		{"wshift=-0.5", 0, "outside [0, 1048576]"},
+		{"hshift=1048577", 0, "outside [0, 1048576]"},
+		{"hshift=99999999999999999999", 0, "outside [0, 1048576]"},
+		{"rotate=-1", 0, "outside [0, 360]"},
 		{"rotate=361", 0, "outside [0, 360]"},
 		{"hflip=maybe", 0, "boolean"},
 		{"hflip,none", 6, "cannot be combined"},
@@ -654,4 +803,30 @@ func ExampleParseAugment() {
 	// Output:
 	// hflip,hshift=3 true
 	// augmentation spec "hflip,rotate=400": item "rotate=400" at byte 6: rotate value 400 is outside [0, 360]
+}
+
+func TestAugmentValidate(t *testing.T) {
+	tests := []struct {
+		a    Augment
+		want string // substring of the error; "" for valid
+	}{
+		{Augment{HorizontalFlip: true, HeightShift: ShiftRange{Int: 3}}, ""},
+		{Augment{WidthShift: ShiftRange{Float: MaxAugmentShift}, RotationRange: 360}, ""},
+		{Augment{HeightShift: ShiftRange{Int: 3, Float: 0.1}}, "hshift has both an int range (3) and a float range (0.1)"},
+		{Augment{WidthShift: ShiftRange{Int: -1}}, "wshift = -1"},
+		{Augment{WidthShift: ShiftRange{Int: MaxAugmentShift + 1}}, "want an int range in [0, 1048576]"},
+		{Augment{HeightShift: ShiftRange{Float: math.NaN()}}, "hshift = NaN"},
+		{Augment{HeightShift: ShiftRange{Float: math.Inf(1)}}, "hshift = +Inf"},
+		{Augment{RotationRange: math.Inf(1)}, "rotate = +Inf"},
+		{Augment{RotationRange: -0.5}, "rotate = -0.5"},
+	}
+	for _, tt := range tests {
+		err := tt.a.Validate()
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%+v: %v", tt.a, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%+v: error %v, want one containing %q", tt.a, err, tt.want)
+		}
+	}
 }

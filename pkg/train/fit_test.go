@@ -47,7 +47,7 @@ func fitConfig() Config {
 	cfg.BatchSize = 16
 	cfg.Threads = 2
 	cfg.Seed = 7
-	cfg.Augment = Augment{HorizontalFlip: true, HeightShift: 2}
+	cfg.Augment = Augment{HorizontalFlip: true, HeightShift: ShiftRange{Int: 2}}
 	return cfg
 }
 

@@ -1,15 +1,19 @@
 #!/usr/bin/python3
-"""Regenerates pkg/train/testdata/augment_golden.json.
+"""Regenerates pkg/train/testdata/augment_golden.json from Keras' own ImageDataGenerator.
 
-Reference outputs for train.Augment's deterministic transform (rotation,
-shift, flips). The affine matrix is built the way keras-preprocessing 1.1's
-apply_affine_transform builds it (scipy path: rotation * shift, offset to the
-centre (h/2 - 0.5, w/2 - 0.5), rows first, no axis swap), and the image is
-sampled by an independent implementation of bilinear interpolation with edge
-clamping: PyTorch's grid_sample(mode='bilinear', padding_mode='border',
-align_corners=True) in float64, which equals scipy.ndimage.affine_transform
-with order=1, mode='nearest'. Flips are applied afterwards, as Keras'
-apply_transform does. Outputs are rounded to float32, as Keras stores them.
+The reference is keras-preprocessing 1.1 (Debian's python3-keras-preprocessing, with
+python3-scipy), the code behind Keras' ImageDataGenerator. Two parts:
+
+cases  train.Augment's deterministic transform (rotation, shift, flips) against
+       ImageDataGenerator.apply_transform on float32 images (rows, cols, channels). As a check
+       on the reference itself, every case is also computed by an independent sampler,
+       PyTorch's grid_sample (bilinear, border padding, align_corners=True) in float64 on the
+       same matrix; the script fails if the two disagree by more than float32 rounding.
+draws  train.Augment's random draws against ImageDataGenerator.get_random_transform: for
+       each generator, DRAWS transforms from numpy's generator seeded with SEED, summarised
+       per parameter: a count per value when Keras' values are whole numbers (the integer
+       shifts, the flips), else their count, mean, variance, min and max. The Go test draws
+       as many from train's generator and compares the distributions.
 
 Run from the repository root:
     /usr/bin/python3 pkg/train/testdata/gen/augment_golden.py [OUTPUT]
@@ -17,35 +21,39 @@ OUTPUT defaults to pkg/train/testdata/augment_golden.json; the Go test
 TestAugmentGoldenCurrent writes elsewhere and compares, to catch stale files.
 """
 import json
-import math
 import os
 import sys
 
+import keras_preprocessing
 import numpy as np
+import scipy
 import torch
+from keras_preprocessing.image import ImageDataGenerator
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "augment_golden.json")
+DRAWS = 20000
+SEED = 1
+DRAW_SHAPE = (28, 20, 1)  # rows, cols, channels: not square, so the two shift axes differ
 
 
-def keras_matrix(theta, tx, ty, h, w):
-    m = None
+def keras_transform(img, theta, tx, ty, flip_h, flip_v):
+    """img is (c, h, w) float32; Keras works on (h, w, c)."""
+    params = {"theta": theta, "tx": tx, "ty": ty, "flip_horizontal": flip_h, "flip_vertical": flip_v}
+    out = ImageDataGenerator().apply_transform(np.ascontiguousarray(img.transpose(1, 2, 0)), params)
+    assert out.dtype == np.float32, out.dtype
+    return np.ascontiguousarray(out.transpose(2, 0, 1))
+
+
+def grid_sample_transform(img, theta, tx, ty, flip_h, flip_v):
+    """The same map, sampled independently of scipy: Keras' matrix, PyTorch's sampler."""
+    c, h, w = img.shape
+    m = np.eye(3)
     if theta != 0:
         t = np.deg2rad(theta)
         m = np.array([[np.cos(t), -np.sin(t), 0], [np.sin(t), np.cos(t), 0], [0, 0, 1]])
-    if tx != 0 or ty != 0:
-        s = np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]], dtype=np.float64)
-        m = s if m is None else np.dot(m, s)
-    if m is None:
-        m = np.eye(3)
-    ox, oy = float(h) / 2 - 0.5, float(w) / 2 - 0.5
-    offset = np.array([[1, 0, ox], [0, 1, oy], [0, 0, 1]])
-    reset = np.array([[1, 0, -ox], [0, 1, -oy], [0, 0, 1]])
-    return np.dot(np.dot(offset, m), reset)
-
-
-def transform(img, theta, tx, ty, flip_h, flip_v):
-    c, h, w = img.shape
-    m = keras_matrix(theta, tx, ty, h, w)
+    m = m @ np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]], dtype=np.float64)
+    oy, ox = h / 2 + 0.5, w / 2 + 0.5  # keras-preprocessing's transform_matrix_offset_center
+    m = np.array([[1, 0, oy], [0, 1, ox], [0, 0, 1]]) @ m @ np.array([[1, 0, -oy], [0, 1, -ox], [0, 0, 1]])
     rows, cols = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij")
     y = m[0, 0] * rows + m[0, 1] * cols + m[0, 2]
     x = m[1, 0] * rows + m[1, 1] * cols + m[1, 2]
@@ -72,6 +80,7 @@ CASES = [
     ("rotate_-33.1_shift_flip_h", (1, 28, 28), -33.1, 1.7, -2.25, True, False),
     ("fractional_shift", (1, 28, 28), 0, 0.4, -1.6, False, False),
     ("integer_shift", (1, 28, 28), 0, 2, -2, False, False),
+    ("integer_shift_flip_h", (1, 28, 28), 0, -1, 0, True, False),
     ("far_shift_clamps", (1, 28, 28), 0, 40.5, -35.25, False, False),
     ("rotate_90_square", (1, 5, 5), 90, 0, 0, False, False),
     ("nonsquare_rotate_90_shift_flip_v", (2, 6, 9), 90, -1, 2, False, True),
@@ -79,13 +88,54 @@ CASES = [
     ("rotate_7_three_channels", (3, 8, 11), 7, -0.3, 0.8, False, False),
 ]
 
+# name, ImageDataGenerator arguments, the same as a train.ParseAugment specification. The
+# specification's numbers are typed as the Python literals are: "3" an int, "3.0" a float.
+GENERATORS = [
+    ("book", {"horizontal_flip": True, "height_shift_range": 3}, "hflip,hshift=3"),
+    ("int_width_5", {"width_shift_range": 5}, "wshift=5"),
+    ("int_1_never_shifts", {"height_shift_range": 1}, "hshift=1"),
+    ("float_whole_3.0", {"width_shift_range": 3.0}, "wshift=3.0"),
+    ("float_1.0", {"height_shift_range": 1.0}, "hshift=1.0"),
+    ("float_pixels_2.5", {"height_shift_range": 2.5}, "hshift=2.5"),
+    ("fractions_rotation_vflip", {"rotation_range": 15, "width_shift_range": 0.1, "height_shift_range": 0.25,
+                                  "vertical_flip": True}, "vflip,rotate=15,wshift=0.1,hshift=0.25"),
+]
+
+PARAMS = [("theta", "theta"), ("tx", "tx"), ("ty", "ty"), ("flip_horizontal", "flip_h"), ("flip_vertical", "flip_v")]
+
+
+def summarise(values):
+    v = np.asarray(values, dtype=np.float64)
+    if np.all(v == np.round(v)) and len(np.unique(v)) <= 16:
+        vals, counts = np.unique(v, return_counts=True)
+        return {"counts": {repr(int(a)): int(b) for a, b in zip(vals, counts)}}
+    return {"n": int(v.size), "mean": float(v.mean()), "var": float(v.var()),
+            "min": float(v.min()), "max": float(v.max())}
+
+
+def draws():
+    out = []
+    for name, kwargs, spec in GENERATORS:
+        gen = ImageDataGenerator(**kwargs)
+        np.random.seed(SEED)
+        samples = [gen.get_random_transform(DRAW_SHAPE) for _ in range(DRAWS)]
+        out.append({
+            "name": name, "keras": repr(kwargs), "spec": spec,
+            "params": {ours: summarise([s[k] for s in samples]) for k, ours in PARAMS},
+        })
+    return out
+
 
 def main():
     dest = sys.argv[1] if len(sys.argv) > 1 else OUT
     cases = []
     for name, (c, h, w), theta, tx, ty, fh, fv in CASES:
         img = image(c, h, w)
-        out = transform(img, theta, tx, ty, fh, fv)
+        out = keras_transform(img, theta, tx, ty, fh, fv)
+        check = grid_sample_transform(img, theta, tx, ty, fh, fv)
+        worst = float(np.max(np.abs(out.astype(np.float64) - check)))
+        if worst > 1e-6:
+            raise SystemExit(f"case {name}: Keras and the grid_sample check differ by {worst}")
         cases.append({
             "name": name, "c": c, "h": h, "w": w,
             "theta": theta, "tx": tx, "ty": ty, "flip_h": fh, "flip_v": fv,
@@ -94,15 +144,17 @@ def main():
         })
     doc = {
         "generator": "pkg/train/testdata/gen/augment_golden.py",
-        "torch": torch.__version__,
+        "keras_preprocessing": keras_preprocessing.__version__,
+        "scipy": scipy.__version__,
         "numpy": np.__version__,
         "cases": cases,
+        "draws": {"n": DRAWS, "seed": SEED, "shape": list(DRAW_SHAPE), "generators": draws()},
     }
     with open(dest + ".tmp", "w") as f:
         json.dump(doc, f, separators=(",", ":"))
         f.write("\n")
     os.replace(dest + ".tmp", dest)
-    print("wrote", os.path.normpath(dest), len(cases), "cases")
+    print("wrote", os.path.normpath(dest), len(cases), "cases,", len(GENERATORS), "generators")
 
 
 if __name__ == "__main__":
