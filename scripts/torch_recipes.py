@@ -6,12 +6,18 @@ Runs, on this machine, with Debian's python3-torch (call it as /usr/bin/python3)
   small  the small model on the first 500 images, batch 40, 20 epochs
   aug    the same, 50 epochs, horizontal flip (p=0.5) and a height shift drawn as Keras does
          (choice(3) * choice([-1, 1]) rows, edges repeated)
+  kaug   aug with Keras' own generator doing the shuffling and augmenting: keras-preprocessing's
+         ImageDataGenerator(horizontal_flip=True, height_shift_range=3).flow(x, y, batch_size=40),
+         seeded (Debian's python3-keras-preprocessing and python3-scipy)
+--shift-axis cols moves the augmenting shift to the columns, as tf.keras 2.2-2.18 do for
+height_shift_range (their transform swaps the axes; keras-team/keras#17398).
 with Keras' defaults: Glorot-uniform kernels, zero biases, Adam(lr=1e-3, eps=1e-7) in tf.keras'
 form (epsilon added to sqrt(v), implemented by hand), sparse categorical cross-entropy from logits,
 a fresh shuffle each epoch, the last partial batch kept. Prints one JSON line per run with the test
 accuracy after the last epoch.
 
 Usage: /usr/bin/python3 scripts/torch_recipes.py RECIPE [--seeds 1,2,3] [--threads 2] [--data DIR]
+                                                     [--shift-axis rows|cols]
 """
 import argparse
 import gzip
@@ -77,8 +83,8 @@ class KerasAdam:
             p.sub_(lr_t * m / (v.sqrt() + self.eps))
 
 
-def augment(x, gen):
-    """Horizontal flip with p=0.5 and a Keras integer height shift of range 3 (rows)."""
+def augment(x, gen, axis):
+    """Horizontal flip with p=0.5 and a Keras integer shift of range 3 (rows, or columns)."""
     out = x.clone()
     n = x.shape[0]
     flips = torch.rand(n, generator=gen) < 0.5
@@ -90,11 +96,28 @@ def augment(x, gen):
         s = int(mags[i] * signs[i])
         if s:
             src = (rows - s).clamp(0, 27)  # nearest fill: edge rows repeat
-            out[i, :, :, :] = out[i, :, src, :]
+            if axis == "rows":
+                out[i, :, :, :] = out[i, :, src, :]
+            else:
+                out[i, :, :, :] = out[i, :, :, src]
     return out
 
 
-def run(recipe, seed, threads, data):
+def keras_batches(x, y, batch, seed, axis):
+    """Yields one epoch's batches from keras-preprocessing's ImageDataGenerator, as Keras' fit does."""
+    from keras_preprocessing.image import ImageDataGenerator
+    if axis == "rows":
+        gen = ImageDataGenerator(horizontal_flip=True, height_shift_range=3)
+    else:
+        gen = ImageDataGenerator(horizontal_flip=True, width_shift_range=3)
+    flow = gen.flow(x.permute(0, 2, 3, 1).numpy(), y.numpy(), batch_size=batch, shuffle=True, seed=seed)
+    while True:
+        for _ in range(len(flow)):
+            xb, yb = next(flow)
+            yield torch.from_numpy(np.ascontiguousarray(xb.transpose(0, 3, 1, 2))), torch.from_numpy(yb).long()
+
+
+def run(recipe, seed, threads, data, axis):
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     gen = torch.Generator().manual_seed(seed + 1000)
@@ -106,6 +129,9 @@ def run(recipe, seed, threads, data):
         model, batch = small_model(), 40
         epochs = 20 if recipe == "small" else 50
         xtr, ytr = xtr[:500], ytr[:500]
+        if recipe == "kaug":
+            np.random.seed(seed)  # Keras draws each transform from numpy's global generator
+            kflow = keras_batches(xtr, ytr, batch, seed, axis)
     keras_init(model)
     opt = KerasAdam(model.parameters())
     loss_fn = nn.CrossEntropyLoss()
@@ -116,30 +142,34 @@ def run(recipe, seed, threads, data):
         perm = torch.randperm(n, generator=gen)
         for lo in range(0, n, batch):
             idx = perm[lo:lo + batch]
-            xb = xtr[idx]
+            xb, yb = xtr[idx], ytr[idx]
             if recipe == "aug":
-                xb = augment(xb, gen)
+                xb = augment(xb, gen, axis)
+            elif recipe == "kaug":
+                xb, yb = next(kflow)
             for p in model.parameters():
                 p.grad = None
-            loss = loss_fn(model(xb), ytr[idx])
+            loss = loss_fn(model(xb), yb)
             loss.backward()
             opt.step()
     model.eval()
     with torch.no_grad():
         correct = sum((model(xte[i:i + 1000]).argmax(1) == yte[i:i + 1000]).sum().item() for i in range(0, 10000, 1000))
     return {"recipe": recipe, "seed": seed, "threads": threads, "epochs": epochs,
+            "shift_axis": axis if recipe in ("aug", "kaug") else None,
             "test_accuracy": correct / 10000, "seconds": round(time.time() - start, 1)}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("recipe", choices=["book", "small", "aug"])
+    ap.add_argument("recipe", choices=["book", "small", "aug", "kaug"])
     ap.add_argument("--seeds", default="1")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--data", default=os.environ.get("FMNIST_DATA", "/usr/share/datasets/fashion-mnist"))
+    ap.add_argument("--shift-axis", choices=["rows", "cols"], default="rows")
     a = ap.parse_args()
     for s in a.seeds.split(","):
-        print(json.dumps(run(a.recipe, int(s), a.threads, a.data)), flush=True)
+        print(json.dumps(run(a.recipe, int(s), a.threads, a.data, a.shift_axis)), flush=True)
 
 
 if __name__ == "__main__":
