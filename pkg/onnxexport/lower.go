@@ -45,9 +45,15 @@ func DecodeModel(b []byte) (*Graph, error) {
 	return lowerModel(m)
 }
 
+// decodeModelProto decodes a serialized ModelProto: with decodeModelWire when the model
+// is in its subset, else with proto.Unmarshal. The result's raw_data may alias b, so it
+// must be lowered (which copies the data out) before b can change.
 func decodeModelProto(b []byte) (*onnxpb.ModelProto, error) {
 	if len(b) > MaxModelBytes {
 		return nil, &ModelError{Node: "model", Reason: fmt.Sprintf("%d bytes exceed the %d-byte cap", len(b), MaxModelBytes)}
+	}
+	if m, ok := decodeModelWire(b); ok {
+		return m, nil
 	}
 	m := new(onnxpb.ModelProto)
 	if err := proto.Unmarshal(b, m); err != nil {
