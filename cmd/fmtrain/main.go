@@ -38,18 +38,43 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		// After the first signal the run saves its state and stops; restoring
-		// the default handling lets a second Ctrl-C end the process at once
-		// (every file is written atomically, so nothing is left half-written).
-		<-ctx.Done()
-		stop()
-		fmt.Fprintln(os.Stderr, "\nfmtrain: interrupted; saving the training state (press Ctrl-C again to quit at once)")
-	}()
+	ctx, release := interruptible(os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	release()
 	os.Exit(code)
+}
+
+// interruptNotice is what fmtrain says on the first SIGINT or SIGTERM.
+const interruptNotice = "\nfmtrain: interrupted; saving the training state (press Ctrl-C again to quit at once)"
+
+// interruptible returns a context that the first SIGINT or SIGTERM cancels.
+// On that signal it writes interruptNotice to w and restores the default
+// handling, so that a second Ctrl-C ends the process at once (every file is
+// written atomically, so nothing is left half-written). release stops
+// watching, cancels the context and writes nothing: the notice is for
+// signals only, never for a run that simply ends.
+func interruptible(w io.Writer) (ctx context.Context, release func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-sigs:
+			signal.Stop(sigs)
+			fmt.Fprintln(w, interruptNotice)
+			cancel()
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		<-watched
+		cancel()
+	}
 }
 
 // run is the whole program, testable in-process.
