@@ -31,6 +31,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from bench_torch import book_model  # the same model fmbench times (scripts/ is on sys.path)
+
 
 def load(data, split):
     prefix = "train" if split == "train" else "t10k"
@@ -39,14 +41,6 @@ def load(data, split):
     with gzip.open(os.path.join(data, prefix + "-labels-idx1-ubyte.gz")) as f:
         y = np.frombuffer(f.read(), np.uint8, offset=8)
     return torch.tensor(x, dtype=torch.float32) / 255.0, torch.tensor(y, dtype=torch.long)
-
-
-def book_model():
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(64, 128, 3), nn.ReLU(), nn.Flatten(),
-        nn.Linear(1152, 64), nn.ReLU(), nn.Linear(64, 10))
 
 
 def small_model():

@@ -277,7 +277,7 @@ func filterTiles(conv *train.Conv2D) ([]viz.Tile, string, error) {
 // featureMapTiles returns the first 16 feature maps of test image idx after
 // the layer at index li (conv) and its activation.
 func featureMapTiles(m *train.Model, li int, conv *train.Conv2D, data string, idx int) ([]viz.Tile, string, error) {
-	if want := (train.Shape{1, fmnist.Size, fmnist.Size}); !sameShape(m.InputShape, want) {
+	if want := (train.Shape{1, fmnist.Size, fmnist.Size}); !m.InputShape.Equal(want) {
 		return nil, "", fmt.Errorf("--image: the model takes %v inputs, not Fashion-MNIST's %v", m.InputShape, want)
 	}
 	s, err := loadSet(data, "test")
@@ -306,19 +306,6 @@ func featureMapTiles(m *train.Model, li int, conv *train.Conv2D, data string, id
 	title := fmt.Sprintf("%s (%s) feature maps 1-%d of %d, test image %d (%s)",
 		conv.Name(), act, len(imgs), conv.Filters, idx, fmnist.ClassNames[s.Labels[idx]])
 	return tiles, title, nil
-}
-
-// sameShape reports whether a and b are equal.
-func sameShape(a, b train.Shape) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func runAugmentPreview(args []string, stdout io.Writer) error {

@@ -228,7 +228,6 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// loadData loads one split as scaled float32 images, the first n if n > 0.
 // loadTestSet locates the dataset (--data, see fmnist.Locate) and loads all
 // of its test set, scaled.
 func loadTestSet(data string) (*train.Data, error) {
@@ -239,6 +238,7 @@ func loadTestSet(data string) (*train.Data, error) {
 	return loadData(fmnist.LoadTest, dir, 0)
 }
 
+// loadData loads one split as scaled float32 images, the first n if n > 0.
 func loadData(load func(string) (*fmnist.Set, error), dir string, n int) (*train.Data, error) {
 	s, err := load(dir)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -508,7 +509,7 @@ func TestBadInputCatalogue(t *testing.T) {
 				t.Errorf("output directory not empty afterwards: %v", left)
 			}
 			// Nothing new anywhere in the case's directory either (temporary files, probes).
-			if after := listDir(t, dir); !equal(before, after) {
+			if after := listDir(t, dir); !slices.Equal(before, after) {
 				t.Errorf("files appeared or vanished: before %v, after %v", before, after)
 			}
 		})
@@ -530,16 +531,4 @@ func listDir(t *testing.T, dir string) []string {
 	})
 	sort.Strings(out)
 	return out
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -14,9 +14,9 @@ import (
 // a fixed tree (lane i += lane i+8, then i+4, i+2, i+1), in every
 // implementation, so they give the same bits with or without AVX-512.
 
-// AddBias sets dst[i] = src[i] + b for i < len(dst), followed by
-// ReLU when relu is set: negative values become +0; a NaN or a -0 passes through. dst and src may be the same
-// slice; src must be at least as long as dst.
+// AddBias sets dst[i] = src[i] + b for i < len(dst), followed by ReLU when
+// relu is set: negative values become +0; a NaN or a -0 passes through. dst
+// and src may be the same slice; src must be at least as long as dst.
 func AddBias(dst, src []float32, b float32, relu bool) {
 	src = src[:len(dst)]
 	if len(dst) == 0 {

@@ -29,7 +29,6 @@ import (
 // FuzzDecodeModelWire).
 func decodeModelWire(b []byte) (*onnxpb.ModelProto, bool) {
 	m := new(onnxpb.ModelProto)
-	var graphSeen bool
 	ok := wireFields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) bool {
 		switch {
 		case num == 1 && typ == protowire.VarintType:
@@ -44,8 +43,7 @@ func decodeModelWire(b []byte) (*onnxpb.ModelProto, bool) {
 			m.ModelVersion = ptr(int64(x))
 		case num == 6 && typ == protowire.BytesType:
 			return wireString(v, &m.DocString)
-		case num == 7 && typ == protowire.BytesType && !graphSeen:
-			graphSeen = true
+		case num == 7 && typ == protowire.BytesType && m.Graph == nil:
 			g, ok := decodeGraphWire(v)
 			m.Graph = g
 			return ok
@@ -156,7 +154,6 @@ func decodeNodeWire(b []byte) (*onnxpb.NodeProto, bool) {
 
 func decodeAttributeWire(b []byte) (*onnxpb.AttributeProto, bool) {
 	a := new(onnxpb.AttributeProto)
-	var tensorSeen bool
 	ok := wireFields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) bool {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
@@ -167,8 +164,7 @@ func decodeAttributeWire(b []byte) (*onnxpb.AttributeProto, bool) {
 			a.I = ptr(int64(x))
 		case num == 4 && typ == protowire.BytesType:
 			a.S = append([]byte{}, v...)
-		case num == 5 && typ == protowire.BytesType && !tensorSeen:
-			tensorSeen = true
+		case num == 5 && typ == protowire.BytesType && a.T == nil:
 			var ok bool
 			a.T, ok = decodeTensorWire(v)
 			return ok

@@ -138,11 +138,11 @@ func (l *Conv2D) groupSize() int { return max(1, convGroupCols/(l.oh*l.ow)) }
 
 // Forward computes the convolution, adds the bias and applies Act.
 func (l *Conv2D) Forward(x []float32, n int, training bool) []float32 {
-	return l.forward(x, n, training, false)
+	return l.forward(x, n, false)
 }
 
 // forward with logits set skips a softmax activation (Model.Logits).
-func (l *Conv2D) forward(x []float32, n int, _, logits bool) []float32 {
+func (l *Conv2D) forward(x []float32, n int, logits bool) []float32 {
 	l.begin(x, n)
 	l.logits = logits && l.Act == ActSoftmax
 	y := grow(&l.y, n*l.out.Size())
@@ -483,6 +483,29 @@ func im2colSmall(col []float32, ld int, x []float32, g convGeom) {
 	}
 }
 
+// col2imSmall is col2im for a plain convolution with short output rows,
+// adding each row's few values one by one (see im2colSmall); dx must be
+// cleared.
+func col2imSmall(dx, dcol []float32, ld int, g convGeom) {
+	ohw := g.oh * g.ow
+	for c := 0; c < g.c; c++ {
+		xc := dx[c*g.h*g.w : (c+1)*g.h*g.w]
+		for ki := 0; ki < g.kh; ki++ {
+			for kj := 0; kj < g.kw; kj++ {
+				row := dcol[((c*g.kh+ki)*g.kw+kj)*ld:][:ohw]
+				dst := xc[ki*g.w+kj:]
+				for oh := 0; oh < g.oh; oh++ {
+					s := row[oh*g.ow : (oh+1)*g.ow]
+					d := dst[oh*g.w : oh*g.w+len(s)]
+					for j := range s {
+						d[j] += s[j]
+					}
+				}
+			}
+		}
+	}
+}
+
 // col2im: dcol (C*KH*KW, OH*OW) with row stride ld -> dx (C,H,W), summing
 // overlapping windows; dx is overwritten.
 func col2im(dx, dcol []float32, ld int, g convGeom) {
@@ -490,26 +513,11 @@ func col2im(dx, dcol []float32, ld int, g convGeom) {
 		return
 	}
 	clear(dx[:g.c*g.h*g.w])
-	ohw := g.oh * g.ow
 	if g.ow < 8 && g.plain() {
-		for c := 0; c < g.c; c++ {
-			xc := dx[c*g.h*g.w : (c+1)*g.h*g.w]
-			for ki := 0; ki < g.kh; ki++ {
-				for kj := 0; kj < g.kw; kj++ {
-					row := dcol[((c*g.kh+ki)*g.kw+kj)*ld:][:ohw]
-					dst := xc[ki*g.w+kj:]
-					for oh := 0; oh < g.oh; oh++ {
-						s := row[oh*g.ow : (oh+1)*g.ow]
-						d := dst[oh*g.w : oh*g.w+len(s)]
-						for j := range s {
-							d[j] += s[j]
-						}
-					}
-				}
-			}
-		}
+		col2imSmall(dx, dcol, ld, g)
 		return
 	}
+	ohw := g.oh * g.ow
 	for c := 0; c < g.c; c++ {
 		xc := dx[c*g.h*g.w : (c+1)*g.h*g.w]
 		for ki := 0; ki < g.kh; ki++ {

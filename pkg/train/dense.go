@@ -70,10 +70,10 @@ func (l *Dense) clone() Layer {
 
 // Forward computes act(x W^T + b).
 func (l *Dense) Forward(x []float32, n int, training bool) []float32 {
-	return l.forward(x, n, training, false)
+	return l.forward(x, n, false)
 }
 
-func (l *Dense) forward(x []float32, n int, _, logits bool) []float32 {
+func (l *Dense) forward(x []float32, n int, logits bool) []float32 {
 	l.begin(x, n)
 	l.logits = logits && l.Act == ActSoftmax
 	grow(&l.y, n*l.Units)

@@ -139,7 +139,7 @@ func (m *Model) logitsEnd() int {
 }
 
 type logitser interface {
-	forward(x []float32, n int, training, logits bool) []float32
+	forward(x []float32, n int, logits bool) []float32
 }
 
 func (m *Model) run(x []float32, n int, training, logits bool) []float32 {
@@ -152,7 +152,7 @@ func (m *Model) run(x []float32, n int, training, logits bool) []float32 {
 	}
 	for i, l := range m.Layers[:end] {
 		if ls, ok := l.(logitser); ok && logits && i == end-1 {
-			x = ls.forward(x, n, training, true)
+			x = ls.forward(x, n, true)
 			continue
 		}
 		x = l.Forward(x, n, training)
@@ -182,8 +182,9 @@ func (m *Model) Forward(x []float32, n int, training bool) []float32 {
 // a batch through all its layers a few samples at a time on each thread,
 // writing straight into dst (see pipeline); any other model runs layer by
 // layer, DefaultPredictChunk samples at a time, so that memory stays bounded
-// either way. Results agree with Forward's up to the last bits. A single image (n == 1) runs on the calling goroutine whatever Threads
-// says: splitting it would cost more in wake-ups than it saves.
+// either way. Results agree with Forward's up to the last bits. A single
+// image (n == 1) runs on the calling goroutine whatever Threads says:
+// splitting it would cost more in wake-ups than it saves.
 func (m *Model) Predict(x []float32, n int, dst []float32) []float32 {
 	in, out := m.InputShape.Size(), m.OutputShape().Size()
 	if len(x) < n*in {

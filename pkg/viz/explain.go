@@ -88,7 +88,7 @@ func RenderExplain(pre *image.Gray, probs []float32, classNames []string, truth 
 	h := explainMargin*2 + explainBarsH
 	img := paint.NewCanvas(w, h)
 
-	tb, cb := paint.LineHeight(titleFace)+8, paint.LineHeight(capFace)+6
+	tb, cb := paint.TitleBand(titleFace, title), paint.LineHeight(capFace)+6
 	top := explainMargin + max(0, (explainBarsH-(tb+ih+cb))/2)
 	cx := explainMargin + leftW/2
 	paint.DrawTextCentered(img, titleFace, cx, top, tb, title, titleColor)
