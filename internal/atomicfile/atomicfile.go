@@ -7,6 +7,13 @@
 // fsynced so that the rename itself survives a crash. If anything fails,
 // including a panic in the caller's write function, the temporary file is
 // removed and the target is left untouched.
+//
+// Temporary files are named "." + the target's name + ".tmp-" + digits
+// (TempPrefix). While it is being written, a temporary file is held under an
+// exclusive flock(2) lock (Unix), which the kernel drops when the writing
+// process ends, however it ends. A temporary file left behind by a killed
+// process is therefore provably unused once it can be locked: RemoveStale
+// removes those of a given target, and only those.
 package atomicfile
 
 import (
@@ -53,19 +60,24 @@ func Write(path string, perm os.FileMode, fn func(w io.Writer) error) (err error
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := os.CreateTemp(dir, TempPrefix(base)+"*")
 	if err != nil {
 		return &Error{Path: path, Op: "create temporary file", Err: err}
 	}
 	tmp := f.Name()
-	done := false
+	done, closed := false, false
 	defer func() {
 		// Runs on error returns and on panics alike.
-		if !done {
+		if !closed {
 			f.Close()
+		}
+		if !done {
 			os.Remove(tmp)
 		}
 	}()
+	if _, err := lockFile(f, true); err != nil {
+		return &Error{Path: path, Op: "lock temporary file", Err: err}
+	}
 
 	bw := bufio.NewWriterSize(f, bufSize)
 	if err := fn(bw); err != nil {
@@ -80,13 +92,26 @@ func Write(path string, perm os.FileMode, fn func(w io.Writer) error) (err error
 	if err := f.Sync(); err != nil {
 		return &Error{Path: path, Op: "sync", Err: err}
 	}
-	if err := f.Close(); err != nil {
-		return &Error{Path: path, Op: "close", Err: err}
+	if !renameOpen {
+		// This system cannot rename an open file: close first (the lock
+		// goes with it, leaving a short window for RemoveStale's age test).
+		closed = true
+		if err := f.Close(); err != nil {
+			return &Error{Path: path, Op: "close", Err: err}
+		}
 	}
+	// Renamed while still open and locked, so that RemoveStale never takes
+	// a finished temporary file for an abandoned one.
 	if err := os.Rename(tmp, path); err != nil {
 		return &Error{Path: path, Op: "rename", Err: err}
 	}
 	done = true
+	if !closed {
+		closed = true
+		if err := f.Close(); err != nil {
+			return &Error{Path: path, Op: "close", Err: err}
+		}
+	}
 	if err := syncDir(dir); err != nil {
 		// The new content is in place; only its durability across a crash
 		// is in doubt. Report it all the same.

@@ -14,6 +14,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/fmkit/fmkit/internal/atomicfile"
+	"github.com/fmkit/fmkit/internal/userpath"
 )
 
 // IDX magic numbers: two zero bytes, the element type (0x08, unsigned byte) and
@@ -115,7 +118,9 @@ func DecodeLabels(r io.Reader, name string) ([]uint8, error) {
 // that a raw file's header is checked against it before any allocation. When h
 // is not nil it receives every decompressed byte, header included.
 func readIDXFile(path string, ndims int, h io.Writer) ([]int, []byte, error) {
-	f, err := os.Open(path)
+	// userpath.Open never blocks on a named pipe and refuses anything but a
+	// regular file (a directory, a device) by its type.
+	f, err := userpath.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fmnist: %w", err)
 	}
@@ -123,9 +128,6 @@ func readIDXFile(path string, ndims int, h io.Writer) ([]int, []byte, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, nil, fmt.Errorf("fmnist: %w", err)
-	}
-	if st.IsDir() {
-		return nil, nil, fmt.Errorf("fmnist: %s is a directory, not an IDX file", path)
 	}
 	return readIDX(f, path, ndims, st.Size(), h)
 }
@@ -424,56 +426,25 @@ func checkLabels(labels []uint8) error {
 	return nil
 }
 
-// writeAtomic writes path through fill: into a temporary file in the same
-// directory, gzip-compressed if gz, synced and renamed over path. On any error
-// the temporary file is removed and path is left as it was.
-func writeAtomic(path string, gz bool, fill func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+// writeAtomic writes path through fill with internal/atomicfile (a locked
+// temporary file in the same directory, synced and renamed over path),
+// gzip-compressed if gz. On any error the temporary file is removed and path
+// is left as it was.
+func writeAtomic(path string, gz bool, fill func(io.Writer) error) error {
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		if !gz {
+			return fill(w)
+		}
+		zw := gzip.NewWriter(w)
+		zw.Name = strings.TrimSuffix(filepath.Base(path), ".gz")
+		if err := fill(zw); err != nil {
+			return err
+		}
+		return zw.Close()
+	})
 	if err != nil {
 		return fmt.Errorf("fmnist: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<16)
-	var w io.Writer = bw
-	var zw *gzip.Writer
-	if gz {
-		zw = gzip.NewWriter(bw)
-		zw.Name = strings.TrimSuffix(base, ".gz")
-		w = zw
-	}
-	if err = fill(w); err != nil {
-		return fmt.Errorf("fmnist: writing %s: %w", path, err)
-	}
-	if zw != nil {
-		if err = zw.Close(); err != nil {
-			return fmt.Errorf("fmnist: writing %s: %w", path, err)
-		}
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("fmnist: writing %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("fmnist: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("fmnist: syncing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("fmnist: writing %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("fmnist: %w", err)
-	}
-	syncDir(dir)
 	return nil
 }
 
