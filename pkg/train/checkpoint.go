@@ -11,10 +11,10 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"os"
 	"unicode/utf8"
 
 	"github.com/fmkit/fmkit/internal/atomicfile"
+	"github.com/fmkit/fmkit/internal/userpath"
 )
 
 // Checkpoint file format, version 1. All integers are little-endian.
@@ -247,11 +247,17 @@ func SaveCheckpoint(path string, c *Checkpoint) error {
 	})
 }
 
-// LoadCheckpoint reads the checkpoint at path. Errors caused by the file's
-// content are *CheckpointError values naming the file, field and byte
-// offset.
+// MaxCheckpointBytes bounds the size of a checkpoint or native model file
+// that LoadCheckpoint reads into memory: 2 GiB, hundreds of times the
+// book's model with its optimiser state.
+const MaxCheckpointBytes = 2 << 30
+
+// LoadCheckpoint reads the checkpoint at path. Only a regular file of at
+// most MaxCheckpointBytes is read, and opening it never blocks (a named pipe
+// is refused, see internal/userpath). Errors caused by the file's content
+// are *CheckpointError values naming the file, field and byte offset.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	data, err := os.ReadFile(path)
+	data, err := userpath.ReadFile(path, MaxCheckpointBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -403,6 +409,12 @@ func DecodeCheckpoint(name string, data []byte) (*Checkpoint, error) {
 	}
 	if dec.More() {
 		return fail("metadata", metaStart+uint64(dec.InputOffset()), fmt.Errorf("%w: data after the JSON object", ErrCheckpointCorrupt))
+	}
+	if meta.Epoch < 0 {
+		return fail(`metadata "epoch"`, metaStart, fmt.Errorf("%w: %d completed epochs", ErrCheckpointCorrupt, meta.Epoch))
+	}
+	if meta.Step < 0 {
+		return fail(`metadata "step"`, metaStart, fmt.Errorf("%w: %d optimizer steps", ErrCheckpointCorrupt, meta.Step))
 	}
 
 	c := &Checkpoint{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -186,5 +187,88 @@ func TestFitResumeRejectsOtherConfig(t *testing.T) {
 	m2, opt2 := fitModel(t, 3)
 	if _, err := Fit(context.Background(), m2, opt2, train, train, cfg, Callbacks{}, saved); err == nil {
 		t.Fatal("resume with another batch size accepted")
+	}
+}
+
+// TestFitResumeRefusesOutOfRangeFields writes checkpoints whose fields lie
+// out of range, each with a valid checksum (SaveCheckpoint computes it), as
+// someone editing a checkpoint would: resuming from each must fail with an
+// error naming the field, never panic (a negative step_in_epoch used to
+// index the permutation out of range).
+func TestFitResumeRefusesOutOfRangeFields(t *testing.T) {
+	train, val := fitData(96, 1), fitData(32, 2)
+	cfg := fitConfig()
+	cfg.Epochs = 2
+	m, opt := fitModel(t, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	var saved *Checkpoint
+	cb := Callbacks{
+		Progress:   &cancelAt{epoch: 2, step: 3, cancel: cancel},
+		Checkpoint: func(c *Checkpoint) error { saved = c; return nil },
+	}
+	if _, err := Fit(ctx, m, opt, train, val, cfg, cb, nil); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("interrupt: %v", err)
+	}
+	cancel()
+	path := filepath.Join(t.TempDir(), "state.ckpt")
+	if err := SaveCheckpoint(path, saved); err != nil {
+		t.Fatal(err)
+	}
+	good, err := LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(c *Checkpoint)
+		msg  string
+	}{
+		{"negative step_in_epoch", func(c *Checkpoint) { c.Extra["step_in_epoch"] = "-3" }, `"step_in_epoch"`},
+		{"step_in_epoch past the epoch", func(c *Checkpoint) { c.Extra["step_in_epoch"] = "6" }, `"step_in_epoch"`},
+		{"huge step_in_epoch", func(c *Checkpoint) { c.Extra["step_in_epoch"] = "9223372036854775807" }, `"step_in_epoch"`},
+		{"seen disagrees", func(c *Checkpoint) { c.Extra["seen"] = "-1" }, `"seen"`},
+		{"negative epoch", func(c *Checkpoint) { c.Epoch = -1 }, `"epoch"`},
+		{"huge epoch", func(c *Checkpoint) { c.Epoch = 1 << 40 }, `"epoch"`},
+		{"epoch beyond the history", func(c *Checkpoint) { c.Epoch = 2 }, "history"},
+		{"negative Adam step", func(c *Checkpoint) { c.Step = -5 }, `"step"`},
+		{"Adam step disagrees", func(c *Checkpoint) { c.Step++ }, `"step"`},
+		{"NaN loss sum", func(c *Checkpoint) { c.Extra["loss_sum"] = f64bits(math.NaN()) }, `"loss_sum"`},
+		{"accuracy sum past the samples", func(c *Checkpoint) { c.Extra["acc_sum"] = f64bits(1e9) }, `"acc_sum"`},
+		{"negative seconds", func(c *Checkpoint) { c.Extra["epoch_seconds"] = f64bits(-1) }, `"epoch_seconds"`},
+		{"NaN best loss", func(c *Checkpoint) { c.Extra["best_val_loss"] = f64bits(math.NaN()) }, `"best_val_loss"`},
+		{"negative wait", func(c *Checkpoint) { c.Extra["wait"] = "-2" }, `"wait"`},
+		{"stopped without early stopping", func(c *Checkpoint) { c.Extra["stopped"] = "true" }, `"stopped"`},
+		{"garbled number", func(c *Checkpoint) { c.Extra["wait"] = "two" }, `"wait"`},
+		{"history renumbered", func(c *Checkpoint) {
+			c.Extra["history"] = `{"format":"fmkit-history","version":1,"epochs":[{"epoch":7,"loss":1,"accuracy":0.5}]}`
+		}, `"history"`},
+		{"other sample count", func(c *Checkpoint) { c.Extra["train_samples"] = "95" }, "95 training samples, this run has 96"},
+		{"other data", func(c *Checkpoint) { c.Extra["train_sha256"] = "00" + c.Extra["train_sha256"][2:] }, "other training data"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			bad, err := LoadCheckpoint(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.edit(bad)
+			p := filepath.Join(t.TempDir(), "bad.ckpt")
+			if err := SaveCheckpoint(p, bad); err != nil {
+				t.Fatal(err)
+			}
+			// The reader refuses what is wrong in any checkpoint (a negative
+			// count); Fit what is wrong for this run.
+			if bad, err = LoadCheckpoint(p); err == nil {
+				m2, opt2 := fitModel(t, 3)
+				_, err = Fit(context.Background(), m2, opt2, train, val, cfg, Callbacks{}, bad)
+			}
+			if err == nil || !strings.Contains(err.Error(), c.msg) {
+				t.Errorf("got %v, want an error naming %s", err, c.msg)
+			}
+		})
+	}
+	// The unedited checkpoint resumes.
+	m3, opt3 := fitModel(t, 3)
+	if _, err := Fit(context.Background(), m3, opt3, train, val, cfg, Callbacks{}, good); err != nil {
+		t.Fatalf("the unedited checkpoint: %v", err)
 	}
 }
