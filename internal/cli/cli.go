@@ -1,15 +1,67 @@
-// Package cli holds what fmtrain and fminfer share in parsing their command
-// lines: flag sets that report errors instead of exiting, and the error type
-// that marks a mistake on the command line (exit code 2 in both tools).
+// Package cli holds what fmtrain and fminfer share in running their command
+// lines: flag sets that report errors instead of exiting, the error type
+// that marks a mistake on the command line (exit code 2 in both tools), the
+// early check of an output path, and Protect, which turns a panic into exit
+// code 3 and a request for a bug report.
 package cli
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
 
 	"github.com/spf13/pflag"
+
+	"github.com/fmkit/fmkit/internal/userpath"
 )
+
+// ExitBug is the exit code of a program that panicked: an internal error,
+// never a verdict on the input. Both tools document it (in fminfer it
+// shares 3 with the runtime failures).
+const ExitBug = 3
+
+// Protect runs fn and returns its exit code. If fn panics (on the calling
+// goroutine), Protect writes the panic, the stack and a request for a bug
+// report to stderr and returns ExitBug: Go's own exit code for a panic is 2,
+// which both tools document as a usage error.
+func Protect(stderr io.Writer, tool string, fn func() int) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "%s: internal error: %v\n%s\n%s: this is a bug in %s, not a problem with your input: please report it with the command line and the text above (exit code %d)\n",
+				tool, r, debug.Stack(), tool, tool, ExitBug)
+			code = ExitBug
+		}
+	}()
+	return fn()
+}
+
+// CheckOutputFile fails early, before any work, when the file that flag
+// names cannot be written: its directory must exist and the path must not
+// be a directory (or anything else that is not a regular file). The errors
+// are usage errors.
+func CheckOutputFile(flag, path string) error {
+	if path == "" {
+		return Usage(fmt.Errorf("%s must name a file", flag))
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return Usage(fmt.Errorf("%s %s: directory %s does not exist", flag, userpath.Show(path), userpath.Show(dir)))
+	}
+	if !st.IsDir() {
+		return Usage(fmt.Errorf("%s %s: %s is not a directory", flag, userpath.Show(path), userpath.Show(dir)))
+	}
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return Usage(fmt.Errorf("%s %s is a directory", flag, userpath.Show(path)))
+		}
+		return Usage(fmt.Errorf("%s %s is %s, not a file to write", flag, userpath.Show(path), userpath.Kind(st.Mode())))
+	}
+	return nil
+}
 
 // UsageError marks an error caused by the command line.
 type UsageError struct{ Err error }

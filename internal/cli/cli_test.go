@@ -3,6 +3,9 @@ package cli
 import (
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -35,6 +38,55 @@ func TestParse(t *testing.T) {
 		}
 		if !c.usage && !c.help && err != nil {
 			t.Errorf("%v: unexpected error %v", c.args, err)
+		}
+	}
+}
+
+func TestProtect(t *testing.T) {
+	var b strings.Builder
+	code := Protect(&b, "fmtool", func() int {
+		var s []int
+		return s[3] // index out of range
+	})
+	if code != ExitBug {
+		t.Errorf("exit code %d, want %d", code, ExitBug)
+	}
+	for _, want := range []string{"fmtool: internal error: runtime error: index out of range", "this is a bug in fmtool", "please report it", "cli_test.go"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("message lacks %q:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	if code := Protect(&b, "fmtool", func() int { return 7 }); code != 7 || b.Len() != 0 {
+		t.Errorf("no panic: code %d, output %q", code, b.String())
+	}
+}
+
+func TestCheckOutputFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f.png")
+	os.WriteFile(file, nil, 0o644)
+	for _, c := range []struct {
+		path, msg string
+	}{
+		{filepath.Join(dir, "new.png"), ""},
+		{file, ""},
+		{"", "must name a file"},
+		{dir, "is a directory"},
+		{filepath.Join(dir, "missing", "x.png"), "does not exist"},
+		{filepath.Join(file, "x.png"), "is not a directory"},
+		{"/dev/null", "is a device"},
+	} {
+		err := CheckOutputFile("--plot", c.path)
+		if c.msg == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.path, err)
+			}
+			continue
+		}
+		var ue UsageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.msg) || !strings.Contains(err.Error(), "--plot") {
+			t.Errorf("%s: got %v, want a usage error saying %q", c.path, err, c.msg)
 		}
 	}
 }
