@@ -3,6 +3,7 @@ package fmnist
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fmkit/fmkit/internal/userpath"
 )
 
 // Where the dataset is looked for and fetched from.
@@ -84,6 +87,9 @@ type Locator struct {
 	Getenv func(string) string
 	// Progress, if not nil, receives one line per downloaded file.
 	Progress io.Writer
+	// NoStamps hashes every file even when a stamp vouches for it (the
+	// stamps are still written).
+	NoStamps bool
 
 	specs []fileSpec // nil means canonicalSpecs; tests substitute small files
 }
@@ -100,9 +106,25 @@ var defaultLocator Locator
 // back to other places when the user named one.
 //
 // Verification hashes the decompressed content of each file; the result is
-// remembered in a stamp keyed by absolute path, size and modification time, so
-// later runs only stat the files.
+// remembered in a stamp keyed by absolute path and recording the file's size,
+// modification time, device, inode and inode change time, so later runs only
+// stat the files. Any change to a file changes its inode change time (which,
+// unlike the modification time, no user can set back), so a file rewritten
+// in place is hashed again. Reverify ignores the stamps.
 func Locate(dir string) (string, error) { return defaultLocator.Locate(dir) }
+
+// Reverify is Locate with every file hashed again whatever the stamps say
+// (fminfer doctor uses it); the stamps are then renewed.
+func Reverify(dir string) (string, error) {
+	l := defaultLocator
+	l.NoStamps = true
+	return l.Locate(dir)
+}
+
+// Files returns the paths of the dataset files in dir (each name or
+// name.gz, whichever Locate would read), for callers that must not write
+// over them.
+func Files(dir string) []string { return defaultLocator.files(dir) }
 
 // LoadTrain loads the 60,000 training examples from the directory dir (as
 // returned by Locate), checking the checksums unless a valid stamp already
@@ -184,9 +206,16 @@ func (l *Locator) Locate(dir string) (string, error) {
 		if c.dir == "" {
 			continue
 		}
-		if missing := l.missing(c.dir); len(missing) > 0 {
+		if err := unreadable(c.dir); err != nil {
+			return "", fmt.Errorf("fmnist: %s (%s) cannot be read: %w", userpath.Show(c.dir), c.what, err)
+		}
+		missing, err := l.missing(c.dir)
+		if err != nil {
+			return "", fmt.Errorf("fmnist: %s (%s) cannot be read: %w", userpath.Show(c.dir), c.what, err)
+		}
+		if len(missing) > 0 {
 			return "", fmt.Errorf("fmnist: %s (%s) does not hold the Fashion-MNIST files: missing %s (each may be NAME or NAME.gz)",
-				c.dir, c.what, strings.Join(missing, ", "))
+				userpath.Show(c.dir), c.what, strings.Join(missing, ", "))
 		}
 		return l.verifyDir(c.dir)
 	}
@@ -196,7 +225,17 @@ func (l *Locator) Locate(dir string) (string, error) {
 			continue
 		}
 		looked = append(looked, d)
-		if len(l.missing(d)) == 0 {
+		err := unreadable(d)
+		var missing []string
+		if err == nil {
+			missing, err = l.missing(d)
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			// Present but unreadable: say so, rather than call it missing.
+			looked[len(looked)-1] = fmt.Sprintf("%s (which cannot be read: %v)", d, err)
+			continue
+		}
+		if err == nil && len(missing) == 0 {
 			return l.verifyDir(d)
 		}
 	}
@@ -217,23 +256,72 @@ func (l *Locator) Locate(dir string) (string, error) {
 // findFile returns the path of name or name.gz in dir ("" if neither is a
 // regular file), preferring the uncompressed file, which is faster to read.
 func findFile(dir, name string) string {
-	for _, p := range []string{filepath.Join(dir, name), filepath.Join(dir, name+".gz")} {
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			return p
-		}
-	}
-	return ""
+	p, _ := lookFile(dir, name)
+	return p
 }
 
-// missing lists the files dir lacks.
-func (l *Locator) missing(dir string) []string {
-	var m []string
+// lookFile is findFile that also returns the first error other than "does
+// not exist" met on the way (permission denied, a symbolic-link loop), so
+// that a file that cannot be examined is not reported as missing.
+func lookFile(dir, name string) (string, error) {
+	var first error
+	for _, p := range []string{filepath.Join(dir, name), filepath.Join(dir, name+".gz")} {
+		st, err := os.Stat(p)
+		if err == nil && st.Mode().IsRegular() {
+			return p, nil
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && first == nil {
+			first = err
+		}
+	}
+	return "", first
+}
+
+// unreadable returns why dir cannot be listed (it does not exist, is not a
+// directory, or its permissions forbid it), or nil.
+func unreadable(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s is %s, not a directory", userpath.Show(dir), userpath.Kind(st.Mode()))
+	}
+	if _, err := f.Readdirnames(1); err != nil && err != io.EOF {
+		return err
+	}
+	return nil
+}
+
+// missing lists the files dir lacks; err is the first file that could not
+// be examined (other than by not existing).
+func (l *Locator) missing(dir string) (m []string, err error) {
 	for _, s := range l.specList() {
-		if findFile(dir, s.Name) == "" {
+		p, ferr := lookFile(dir, s.Name)
+		if ferr != nil {
+			return nil, ferr
+		}
+		if p == "" {
 			m = append(m, s.Name)
 		}
 	}
-	return m
+	return m, nil
+}
+
+// files returns the dataset files present in dir.
+func (l *Locator) files(dir string) []string {
+	var out []string
+	for _, s := range l.specList() {
+		if p := findFile(dir, s.Name); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // verifyDir checks every file of dir and returns dir made absolute.
@@ -260,7 +348,7 @@ func (l *Locator) verifyFile(path string, s fileSpec) error {
 	if l.stamped(path, st, s) {
 		return nil
 	}
-	f, err := os.Open(path)
+	f, err := userpath.Open(path)
 	if err != nil {
 		return fmt.Errorf("fmnist: %w", err)
 	}
@@ -440,14 +528,36 @@ func (c *countingHash) Write(b []byte) (int, error) {
 	return c.h.Write(b)
 }
 
-// Verification stamps: CacheDir/verified.json maps an absolute path to the
-// size, modification time and checksum it had when it was verified. A stamp
-// is only an optimisation: failing to read or write it never fails a load.
+// Verification stamps: CacheDir/verified.json maps an absolute path to what
+// the file was when it was verified: size, modification time, device, inode,
+// inode change time, and the checksum. A stamp vouches only while all of them
+// are unchanged. The inode change time is what makes the stamp safe against
+// a file rewritten in place: the kernel sets it to the present on every
+// write, rename or attribute change, and no system call sets it back (a
+// restored modification time changes it too). A stamp is only an
+// optimisation: failing to read or write it never fails a load.
+
+// stampVersion 2 added the device, inode and change time; version-1 stamps
+// are ignored (the files are hashed once more).
+const stampVersion = 2
 
 type stampEntry struct {
 	Size    int64  `json:"size"`
 	ModTime int64  `json:"mtime_ns"`
+	Dev     uint64 `json:"dev"`
+	Ino     uint64 `json:"ino"`
+	CTime   int64  `json:"ctime_ns"`
 	SHA256  string `json:"sha256"`
+}
+
+// entryFor describes the file st for a stamp; ok is false where the system
+// does not tell the inode and change time (then nothing is stamped).
+func entryFor(st fs.FileInfo, sum string) (stampEntry, bool) {
+	id, ok := inodeOf(st)
+	if !ok {
+		return stampEntry{}, false
+	}
+	return stampEntry{Size: st.Size(), ModTime: st.ModTime().UnixNano(), Dev: id.dev, Ino: id.ino, CTime: id.ctime, SHA256: sum}, true
 }
 
 type stampFile struct {
@@ -467,12 +577,12 @@ func (l *Locator) stampPath() string {
 func readStamps(path string) stampFile {
 	var sf stampFile
 	if b, err := os.ReadFile(path); err == nil {
-		if json.Unmarshal(b, &sf) != nil || sf.Version != 1 {
+		if json.Unmarshal(b, &sf) != nil || sf.Version != stampVersion {
 			sf = stampFile{}
 		}
 	}
 	if sf.Files == nil {
-		sf = stampFile{Version: 1, Files: map[string]stampEntry{}}
+		sf = stampFile{Version: stampVersion, Files: map[string]stampEntry{}}
 	}
 	return sf
 }
@@ -481,13 +591,17 @@ func readStamps(path string) stampFile {
 func (l *Locator) stamped(path string, st fs.FileInfo, s fileSpec) bool {
 	sp := l.stampPath()
 	abs, err := filepath.Abs(path)
-	if sp == "" || err != nil {
+	if sp == "" || err != nil || l.NoStamps {
+		return false
+	}
+	want, ok := entryFor(st, s.SHA256)
+	if !ok {
 		return false
 	}
 	stampMu.Lock()
 	defer stampMu.Unlock()
 	e, ok := readStamps(sp).Files[abs]
-	return ok && e.Size == st.Size() && e.ModTime == st.ModTime().UnixNano() && e.SHA256 == s.SHA256
+	return ok && e == want
 }
 
 // stamp records that path, as st describes it, has s's content. Errors are
@@ -498,10 +612,14 @@ func (l *Locator) stamp(path string, st fs.FileInfo, s fileSpec) {
 	if sp == "" || err != nil {
 		return
 	}
+	e, ok := entryFor(st, s.SHA256)
+	if !ok {
+		return
+	}
 	stampMu.Lock()
 	defer stampMu.Unlock()
 	sf := readStamps(sp)
-	sf.Files[abs] = stampEntry{Size: st.Size(), ModTime: st.ModTime().UnixNano(), SHA256: s.SHA256}
+	sf.Files[abs] = e
 	b, err := json.MarshalIndent(sf, "", "  ")
 	if err != nil {
 		return
