@@ -3,10 +3,10 @@ package fmnist
 import (
 	"bytes"
 	"compress/gzip"
-	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
