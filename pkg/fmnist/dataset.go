@@ -206,7 +206,9 @@ func (l *Locator) Locate(dir string) (string, error) {
 		if c.dir == "" {
 			continue
 		}
-		if err := unreadable(c.dir); err != nil {
+		if err := unreadable(c.dir); errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("fmnist: %s (%s) does not hold the Fashion-MNIST files: it does not exist", userpath.Show(c.dir), c.what)
+		} else if err != nil {
 			return "", fmt.Errorf("fmnist: %s (%s) cannot be read: %w", userpath.Show(c.dir), c.what, err)
 		}
 		missing, err := l.missing(c.dir)
