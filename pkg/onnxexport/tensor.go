@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fmkit/fmkit/internal/userpath"
 	"github.com/fmkit/fmkit/pkg/onnxexport/internal/onnxpb"
 )
 
@@ -298,9 +298,11 @@ func WriteTensorFile(path string, t *Tensor) error {
 	return nil
 }
 
-// readFileCapped reads path, refusing (before reading) a file longer than limit bytes.
+// readFileCapped reads path, refusing (before reading) a file longer than limit bytes. It
+// opens through userpath.Open, which never blocks on a named pipe and refuses anything but a
+// regular file.
 func readFileCapped(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := userpath.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("onnxexport: %w", err)
 	}
