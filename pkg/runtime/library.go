@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"strings"
+
+	"github.com/fmkit/fmkit/internal/userpath"
 )
 
 // Versions of the onnxruntime shared library.
@@ -262,6 +264,10 @@ func (e searchEnv) discover(explicit string, load func(Candidate) (Library, erro
 			continue
 		case st.IsDir():
 			tried = append(tried, Attempt{c, errors.New("is a directory")})
+			continue
+		case !st.Mode().IsRegular():
+			// dlopen would block on a named pipe until a writer came.
+			tried = append(tried, Attempt{c, fmt.Errorf("is %s, not a regular file", userpath.Kind(st.Mode()))})
 			continue
 		}
 		lib, err := load(c)
