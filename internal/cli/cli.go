@@ -27,6 +27,9 @@ const ExitBug = 3
 // goroutine), Protect writes the panic, the stack and a request for a bug
 // report to stderr and returns ExitBug: Go's own exit code for a panic is 2,
 // which both tools document as a usage error.
+//
+// With $FMKIT_TEST_PANIC set to tool's name, Protect panics before calling
+// fn, so that tests of the built programs can check this path end to end.
 func Protect(stderr io.Writer, tool string, fn func() int) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -35,8 +38,14 @@ func Protect(stderr io.Writer, tool string, fn func() int) (code int) {
 			code = ExitBug
 		}
 	}()
+	if os.Getenv(TestPanicEnv) == tool {
+		panic(TestPanicEnv + " is set")
+	}
 	return fn()
 }
+
+// TestPanicEnv names the environment variable that makes Protect panic.
+const TestPanicEnv = "FMKIT_TEST_PANIC"
 
 // CheckOutputFile fails early, before any work, when the file that flag
 // names cannot be written: its directory must exist and the path must not

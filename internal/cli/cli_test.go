@@ -60,6 +60,14 @@ func TestProtect(t *testing.T) {
 	if code := Protect(&b, "fmtool", func() int { return 7 }); code != 7 || b.Len() != 0 {
 		t.Errorf("no panic: code %d, output %q", code, b.String())
 	}
+	t.Setenv(TestPanicEnv, "othertool")
+	if code := Protect(&b, "fmtool", func() int { return 7 }); code != 7 {
+		t.Errorf("%s names another tool: code %d", TestPanicEnv, code)
+	}
+	t.Setenv(TestPanicEnv, "fmtool")
+	if code := Protect(&b, "fmtool", func() int { return 7 }); code != ExitBug || !strings.Contains(b.String(), TestPanicEnv+" is set") {
+		t.Errorf("%s=fmtool: code %d, output %q", TestPanicEnv, code, b.String())
+	}
 }
 
 func TestCheckOutputFile(t *testing.T) {
