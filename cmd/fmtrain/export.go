@@ -12,13 +12,14 @@ import (
 
 	"github.com/fmkit/fmkit/internal/atomicfile"
 	"github.com/fmkit/fmkit/internal/cli"
+	"github.com/fmkit/fmkit/internal/userpath"
 	"github.com/fmkit/fmkit/pkg/fmnist"
 	"github.com/fmkit/fmkit/pkg/viz"
 )
 
 // runExport converts a model file (native or ONNX) to ONNX, optionally
 // with a model-zoo bundle.
-func runExport(args []string, stdout io.Writer) error {
+func runExport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("fmtrain export", stdout, "Usage: fmtrain export --model FILE --out FILE.onnx [--opset N] [--logits] [--bundle DIR]\n\nWrites a model (native .fmk, a training checkpoint, or ONNX) as ONNX.")
 	model := fs.String("model", "", "model file to read (required)")
 	out := fs.String("out", "", "ONNX file to write (required)")
@@ -34,7 +35,7 @@ func runExport(args []string, stdout io.Writer) error {
 		return cli.Usage(errors.New("--model and --out are required"))
 	}
 	if !strings.EqualFold(filepath.Ext(*out), ".onnx") {
-		return cli.Usage(fmt.Errorf("--out %s: export writes ONNX; name the file .onnx", *out))
+		return cli.Usage(fmt.Errorf("--out %s: export writes ONNX; name the file .onnx", userpath.Show(*out)))
 	}
 	if err := e.check(*out); err != nil {
 		return err
@@ -42,10 +43,18 @@ func runExport(args []string, stdout io.Writer) error {
 	if err := checkOutputDir(*out); err != nil {
 		return err
 	}
+	if err := cli.CheckOutputFile("--out", *out); err != nil {
+		return err
+	}
+	roles := []userpath.Role{{Flag: "--model", Path: *model, Input: true}, {Flag: "--out", Path: *out}}
 	if *bundle != "" {
 		if err := checkBundleDir(*bundle); err != nil {
 			return err
 		}
+		roles = append(roles, userpath.Role{Flag: "--bundle's model.onnx", Path: filepath.Join(*bundle, "model.onnx")})
+	}
+	if err := userpath.Distinct(roles...); err != nil {
+		return cli.Usage(err)
 	}
 	m, meta, err := loadModel(*model)
 	if err != nil {
@@ -54,21 +63,40 @@ func runExport(args []string, stdout io.Writer) error {
 	if meta == nil {
 		meta = map[string]string{}
 	}
+	removeStale(stderr, *out)
 	if err := saveModel(*out, m, meta["arch"], meta, e); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s\n", *out)
+	fmt.Fprintf(stdout, "wrote %s\n", userpath.Show(*out))
 	if *bundle != "" {
 		test, err := loadTestSet(*data)
 		if err != nil {
 			return err
 		}
+		if err := checkBundleDir(*bundle); err != nil {
+			return err
+		}
+		removeStale(stderr, filepath.Join(*bundle, "model.onnx"))
 		if err := writeBundle(*bundle, m, meta, e, test); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "wrote the model-zoo bundle %s\n", *bundle)
+		fmt.Fprintf(stdout, "wrote the model-zoo bundle %s\n", userpath.Show(*bundle))
 	}
 	return nil
+}
+
+// removeStale removes the temporary files that killed writes of paths
+// left (see atomicfile.RemoveStale), saying so on w.
+func removeStale(w io.Writer, paths ...string) {
+	for _, p := range paths {
+		removed, err := atomicfile.RemoveStale(p)
+		for _, q := range removed {
+			fmt.Fprintf(w, "fmtrain: removed %s, left by an interrupted write\n", userpath.Show(q))
+		}
+		if err != nil {
+			fmt.Fprintf(w, "fmtrain: warning: cleaning up beside %s: %v\n", userpath.Show(p), userpath.Sanitize(err.Error()))
+		}
+	}
 }
 
 // runImages writes dataset images as files: PNGs exactly as in the dataset,
@@ -87,7 +115,7 @@ func runImages(args []string, stdout io.Writer) error {
 		return cli.Usage(errors.New("--out is required"))
 	}
 	if st, err := os.Stat(filepath.Dir(filepath.Clean(*out))); err != nil || !st.IsDir() {
-		return cli.Usage(fmt.Errorf("--out %s: its parent directory does not exist", *out))
+		return cli.Usage(fmt.Errorf("--out %s: its parent directory does not exist", userpath.Show(*out)))
 	}
 	s, err := loadSet(*data, *set)
 	if err != nil {
@@ -115,6 +143,6 @@ func runImages(args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "wrote %d images to %s\n", len(idx), *out)
+	fmt.Fprintf(stdout, "wrote %d images to %s\n", len(idx), userpath.Show(*out))
 	return nil
 }

@@ -11,8 +11,13 @@
 //	fmtrain filters --model FILE --out FILE   a layer's filters or feature maps (PNG)
 //	fmtrain augment-preview --out FILE   an image beside augmented versions of it (PNG)
 //
-// Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (the state
-// was saved; continue with --resume).
+// Exit codes: 0 success, 1 failure, 2 usage error, 3 internal error (a bug:
+// fmtrain panicked; the message asks for a report), 130 interrupted (the
+// state was saved; continue with --resume).
+//
+// Only training catches SIGINT and SIGTERM (to save its state first); every
+// other command ends at once on them, which is safe because every file is
+// written atomically.
 package main
 
 import (
@@ -27,6 +32,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fmkit/fmkit/internal/cli"
+	"github.com/fmkit/fmkit/internal/userpath"
 )
 
 // Exit codes.
@@ -34,14 +40,33 @@ const (
 	exitOK          = 0
 	exitFail        = 1
 	exitUsage       = 2
+	exitBug         = cli.ExitBug // a panic, turned into a request for a bug report
 	exitInterrupted = 130
 )
 
 func main() {
-	ctx, release := interruptible(os.Stderr)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	args := os.Args[1:]
+	ctx, release := context.Background(), func() {}
+	if cmd, _ := command(args); cmd == "train" {
+		// Only training has a state to save on a signal; other commands
+		// keep the default handling and end at once.
+		ctx, release = interruptible(os.Stderr)
+	}
+	code := cli.Protect(os.Stderr, "fmtrain", func() int { return run(ctx, args, os.Stdout, os.Stderr) })
 	release()
 	os.Exit(code)
+}
+
+// command splits the command line into the command ("train" when none is
+// named) and its arguments.
+func command(args []string) (cmd string, rest []string) {
+	if len(args) > 0 {
+		switch args[0] {
+		case "summary", "evaluate", "train", "export", "images", "samples", "filters", "augment-preview", "help":
+			return args[0], args[1:]
+		}
+	}
+	return "train", args
 }
 
 // interruptNotice is what fmtrain says on the first SIGINT or SIGTERM.
@@ -79,24 +104,18 @@ func interruptible(w io.Writer) (ctx context.Context, release func()) {
 
 // run is the whole program, testable in-process.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd, rest := "train", args
-	if len(args) > 0 {
-		switch args[0] {
-		case "summary", "evaluate", "train", "export", "images", "samples", "filters", "augment-preview":
-			cmd, rest = args[0], args[1:]
-		case "help":
-			fmt.Fprint(stdout, usage)
-			return exitOK
-		}
-	}
+	cmd, rest := command(args)
 	var err error
 	switch cmd {
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
 	case "summary":
 		err = runSummary(rest, stdout)
 	case "evaluate":
 		err = runEvaluate(rest, stdout, stderr)
 	case "export":
-		err = runExport(rest, stdout)
+		err = runExport(rest, stdout, stderr)
 	case "images":
 		err = runImages(rest, stdout)
 	case "samples":
@@ -114,10 +133,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, pflag.ErrHelp):
 		return exitOK
 	case errors.Is(err, errInterrupted):
-		fmt.Fprintf(stderr, "fmtrain: %v\n", err)
+		fmt.Fprintf(stderr, "fmtrain: %v\n", userpath.Sanitize(err.Error()))
 		return exitInterrupted
 	}
-	fmt.Fprintf(stderr, "fmtrain: %v\n", err)
+	// Sanitize: a file name in the message cannot move the cursor or
+	// rewrite the line (names printed by fmtrain itself are quoted by
+	// userpath.Show when they need it).
+	fmt.Fprintf(stderr, "fmtrain: %v\n", userpath.Sanitize(err.Error()))
 	var ue cli.UsageError
 	if errors.As(err, &ue) {
 		fmt.Fprintln(stderr, "Run 'fmtrain --help' for usage.")
@@ -150,7 +172,8 @@ Training writes the model (--out, ONNX by default: model.onnx) with its history 
 (.ckpt) beside it.
 
 Run 'fmtrain COMMAND --help' for the flags of a command.
-Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (state saved; continue with --resume).
+Exit codes: 0 success, 1 failure, 2 usage error, 3 internal error (a bug; please report it),
+130 interrupted (state saved; continue with --resume).
 `
 
 // newFlags returns a flag set that reports errors instead of exiting.

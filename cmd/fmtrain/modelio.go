@@ -2,14 +2,13 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/fmkit/fmkit/internal/cli"
+	"github.com/fmkit/fmkit/internal/userpath"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	"github.com/fmkit/fmkit/pkg/train"
 )
@@ -57,46 +56,69 @@ func writeBundle(dir string, m *train.Model, meta map[string]string, e exportOpt
 	return onnxexport.WriteBundle(dir, m, e.onnx(meta), test.X[:n*in], n)
 }
 
-// checkBundleDir fails early when the bundle directory cannot be made.
+// checkBundleDir fails when the bundle directory cannot be made, or when
+// something planted in it would take the bundle's files elsewhere: its
+// test_data_set_0 must be a real directory, not a symbolic link (which
+// writing into would follow out of the bundle), and its model.onnx must not
+// be a directory. The bundle's files themselves are replaced by atomic
+// renames, which replace a symbolic link rather than follow it.
 func checkBundleDir(dir string) error {
+	show := userpath.Show(dir)
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return cli.Usage(fmt.Errorf("--bundle %s is not a directory", dir))
+		return cli.Usage(fmt.Errorf("--bundle %s is not a directory", show))
 	}
 	parent := filepath.Dir(filepath.Clean(dir))
 	if st, err := os.Stat(parent); err != nil || !st.IsDir() {
-		return cli.Usage(fmt.Errorf("--bundle %s: directory %s does not exist", dir, parent))
+		return cli.Usage(fmt.Errorf("--bundle %s: directory %s does not exist", show, userpath.Show(parent)))
+	}
+	sets := filepath.Join(dir, "test_data_set_0")
+	if st, err := os.Lstat(sets); err == nil && !st.IsDir() {
+		what := userpath.Kind(st.Mode())
+		if target, err := os.Readlink(sets); err == nil {
+			what += " to " + userpath.Show(target)
+		}
+		return cli.Usage(fmt.Errorf("--bundle %s: %s is %s, not a directory of the bundle; remove it (fmtrain writes only inside the bundle)", show, userpath.Show(sets), what))
+	}
+	if st, err := os.Lstat(filepath.Join(dir, "model.onnx")); err == nil && st.IsDir() {
+		return cli.Usage(fmt.Errorf("--bundle %s: %s is a directory", show, userpath.Show(filepath.Join(dir, "model.onnx"))))
 	}
 	return nil
 }
 
 // loadModel reads a model file, ONNX or native (told apart by content, not
-// by name), and returns its metadata.
+// by name), and returns its metadata. The file is read once, through
+// userpath: only a regular file, never blocking on a named pipe.
 func loadModel(path string) (*train.Model, map[string]string, error) {
-	f, err := os.Open(path)
+	data, err := userpath.ReadFile(path, max(train.MaxCheckpointBytes, onnxexport.MaxModelBytes))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("--model: %w", err)
 	}
-	head := make([]byte, len(train.CheckpointMagic))
-	_, err = io.ReadFull(f, head)
-	f.Close()
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if bytes.Equal(head, []byte(train.CheckpointMagic)) {
-		m, c, err := train.LoadModel(path, nil)
+	name := userpath.Show(path)
+	if bytes.HasPrefix(data, []byte(train.CheckpointMagic)) {
+		c, err := train.DecodeCheckpoint(name, data)
 		if err != nil {
 			return nil, nil, err
 		}
+		if c.Arch == "" {
+			return nil, nil, fmt.Errorf("%s: no architecture recorded in the file", name)
+		}
+		m, err := train.BuildModel(c.Arch, train.Shape{1, 28, 28}, train.NewRNG(0))
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if err := train.LoadWeights(m, c); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
 		return m, c.Extra, nil
 	}
-	m, info, err := onnxexport.ImportFile(path)
+	m, info, err := onnxexport.Import(data)
 	if err != nil {
 		// Not the native format (no FMKCKPT magic), so it is judged as ONNX;
-		// the importer's error names the file, node or tensor at fault.
-		return nil, nil, fmt.Errorf("%s (not a native .fmk model, read as ONNX): %w", path, err)
+		// the importer's error names the node or tensor at fault.
+		return nil, nil, fmt.Errorf("%s (not a native .fmk model, read as ONNX): %w", name, err)
 	}
 	if !m.InputShape.Equal(train.Shape{1, 28, 28}) {
-		return nil, nil, fmt.Errorf("%s: the model takes inputs of shape %v, not (1,28,28)", path, m.InputShape)
+		return nil, nil, fmt.Errorf("%s: the model takes inputs of shape %v, not (1,28,28)", name, m.InputShape)
 	}
 	return m, info.Metadata, nil
 }

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/fmkit/fmkit/internal/cli"
+	"github.com/fmkit/fmkit/internal/userpath"
 	"github.com/fmkit/fmkit/pkg/fmnist"
 	"github.com/fmkit/fmkit/pkg/train"
 	"github.com/fmkit/fmkit/pkg/viz"
@@ -32,24 +32,33 @@ func curvesPath(out string) string {
 
 // checkPictureOut fails early, before any work, if the PNG named by flag
 // cannot be written: it must be given, and name a file in an existing
-// directory.
+// directory (see cli.CheckOutputFile).
 func checkPictureOut(flag, path string) error {
 	if path == "" {
 		return cli.Usage(fmt.Errorf("%s is required (the PNG file to write)", flag))
 	}
-	dir := filepath.Dir(path)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return cli.Usage(fmt.Errorf("%s %s: directory %s does not exist", flag, path, dir))
+	return cli.CheckOutputFile(flag, path)
+}
+
+// checkNotData fails when one of outputs is a file of the dataset in dir:
+// the command would overwrite its own data.
+func checkNotData(dir string, outputs []userpath.Role) error {
+	if len(outputs) == 0 {
+		return nil
 	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return cli.Usage(fmt.Errorf("%s %s is a directory", flag, path))
+	roles := append([]userpath.Role(nil), outputs...)
+	for _, p := range fmnist.Files(dir) {
+		roles = append(roles, userpath.Role{Flag: "the dataset file", Path: p, Input: true})
+	}
+	if err := userpath.Distinct(roles...); err != nil {
+		return cli.Usage(err)
 	}
 	return nil
 }
 
 // loadSet loads the named split ("train" or "test") from the data flag's
-// directory.
-func loadSet(data, set string) (*fmnist.Set, error) {
+// directory, after checking that none of outputs is a dataset file.
+func loadSet(data, set string, outputs ...userpath.Role) (*fmnist.Set, error) {
 	var load func(string) (*fmnist.Set, error)
 	switch set {
 	case "train":
@@ -61,6 +70,9 @@ func loadSet(data, set string) (*fmnist.Set, error) {
 	}
 	dir, err := fmnist.Locate(data)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkNotData(dir, outputs); err != nil {
 		return nil, err
 	}
 	return load(dir)
@@ -165,7 +177,7 @@ func runSamples(args []string, stdout io.Writer) error {
 	if *set != "train" && *set != "test" {
 		return cli.Usage(fmt.Errorf("--set must be train or test, got %q", *set))
 	}
-	s, err := loadSet(*data, *set)
+	s, err := loadSet(*data, *set, userpath.Role{Flag: "--out", Path: *out})
 	if err != nil {
 		return err
 	}
@@ -188,7 +200,7 @@ func runSamples(args []string, stdout io.Writer) error {
 	if err := viz.WriteGrid(*out, tiles, viz.GridOptions{Title: title}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s\n", *out)
+	fmt.Fprintf(stdout, "wrote %s\n", userpath.Show(*out))
 	return nil
 }
 
@@ -231,6 +243,9 @@ func runFilters(args []string, stdout io.Writer) error {
 	if err := checkPictureOut("--out", *out); err != nil {
 		return err
 	}
+	if err := userpath.Distinct(userpath.Role{Flag: "--model", Path: *model, Input: true}, userpath.Role{Flag: "--out", Path: *out}); err != nil {
+		return cli.Usage(err)
+	}
 	m, _, err := loadModel(*model)
 	if err != nil {
 		return err
@@ -244,7 +259,7 @@ func runFilters(args []string, stdout io.Writer) error {
 	if *imageIdx < 0 {
 		tiles, title, err = filterTiles(conv)
 	} else {
-		tiles, title, err = featureMapTiles(m, li, conv, *data, *imageIdx)
+		tiles, title, err = featureMapTiles(m, li, conv, *data, *imageIdx, userpath.Role{Flag: "--out", Path: *out})
 	}
 	if err != nil {
 		return err
@@ -252,7 +267,7 @@ func runFilters(args []string, stdout io.Writer) error {
 	if err := viz.WriteGrid(*out, tiles, viz.GridOptions{Title: title, Colormap: viz.Gray}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s\n", *out)
+	fmt.Fprintf(stdout, "wrote %s\n", userpath.Show(*out))
 	return nil
 }
 
@@ -276,11 +291,11 @@ func filterTiles(conv *train.Conv2D) ([]viz.Tile, string, error) {
 
 // featureMapTiles returns the first 16 feature maps of test image idx after
 // the layer at index li (conv) and its activation.
-func featureMapTiles(m *train.Model, li int, conv *train.Conv2D, data string, idx int) ([]viz.Tile, string, error) {
+func featureMapTiles(m *train.Model, li int, conv *train.Conv2D, data string, idx int, out userpath.Role) ([]viz.Tile, string, error) {
 	if want := (train.Shape{1, fmnist.Size, fmnist.Size}); !m.InputShape.Equal(want) {
 		return nil, "", fmt.Errorf("--image: the model takes %v inputs, not Fashion-MNIST's %v", m.InputShape, want)
 	}
-	s, err := loadSet(data, "test")
+	s, err := loadSet(data, "test", out)
 	if err != nil {
 		return nil, "", err
 	}
@@ -336,7 +351,7 @@ func runAugmentPreview(args []string, stdout io.Writer) error {
 	if err := checkPictureOut("--out", *out); err != nil {
 		return err
 	}
-	s, err := loadSet(*data, *set)
+	s, err := loadSet(*data, *set, userpath.Role{Flag: "--out", Path: *out})
 	if err != nil {
 		return err
 	}
@@ -349,7 +364,7 @@ func runAugmentPreview(args []string, stdout io.Writer) error {
 	if err := viz.WriteGrid(*out, tiles, viz.GridOptions{Title: title, Cols: min(len(tiles), 9)}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s\n", *out)
+	fmt.Fprintf(stdout, "wrote %s\n", userpath.Show(*out))
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/fmkit/fmkit/internal/cli"
+	"github.com/fmkit/fmkit/internal/userpath"
 	"github.com/fmkit/fmkit/pkg/fmnist"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	"github.com/fmkit/fmkit/pkg/train"
@@ -132,27 +133,31 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	histJSON, histCSV, ckpt := siblings(o.out)
-	curvesPNG := curvesPath(o.out)
-	if o.checkpoint != "" {
-		ckpt = o.checkpoint
+	files := newRunFiles(o.out, o.checkpoint)
+	if err := files.check(o.bundle); err != nil {
+		return err
 	}
 	m, err := train.BuildModel(arch, train.Shape{1, 28, 28}, train.NewRNG(o.cfg.Seed))
 	if err != nil {
 		return cli.Usage(fmt.Errorf("--arch: %w", err))
 	}
 	var resume *train.Checkpoint
+	resumedFrom := ""
 	if o.resume {
-		if resume, err = train.LoadCheckpoint(ckpt); err != nil {
+		resumedFrom = files.resumeFrom()
+		if resume, err = train.LoadCheckpoint(resumedFrom); err != nil {
 			return fmt.Errorf("--resume: %w", err)
 		}
-		if resume.Arch != arch {
-			return cli.Usage(fmt.Errorf("--resume: %s holds architecture %q, not %q", ckpt, resume.Arch, arch))
+		if err := o.checkResume(resumedFrom, resume, arch); err != nil {
+			return err
 		}
 	}
 
 	dir, err := fmnist.Locate(o.data)
 	if err != nil {
+		return err
+	}
+	if err := files.checkInputs("the dataset file", fmnist.Files(dir)); err != nil {
 		return err
 	}
 	trainSet, err := loadData(fmnist.LoadTrain, dir, o.trainSize)
@@ -165,6 +170,11 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	var bundleModel []string
+	if o.bundle != "" {
+		bundleModel = []string{filepath.Join(o.bundle, "model.onnx")}
+	}
+	files.clean(stderr, resumedFrom, bundleModel...)
 	progOut := io.Discard
 	if !o.quiet {
 		progOut = stdout
@@ -177,26 +187,37 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "Training %s on %d samples (%s), %d epochs, batch %d, lr %g, seed %d, %d threads\n",
 			o.arch, trainSet.N(), dir, o.cfg.Epochs, o.cfg.BatchSize, o.cfg.LR, o.cfg.Seed, o.cfg.Threads)
 	}
+	if files.staged && !o.quiet {
+		fmt.Fprintf(stdout, "%s exists: its files stay as they are until this run has written its model (meanwhile the run writes %s and the other .pending files)\n",
+			userpath.Show(o.out), userpath.Show(files.pending.ckpt))
+	}
+	t := files.target()
+	writeHistory := func(t fileSet, h *train.History) error {
+		if err := h.WriteJSON(t.histJSON); err != nil {
+			return err
+		}
+		if err := h.WriteCSV(t.histCSV); err != nil {
+			return err
+		}
+		return curves.Write(t.curves, h, filepath.Base(o.out)+": "+arch)
+	}
 	opt := train.NewAdam(m.Params())
 	cb := train.Callbacks{
 		Progress: train.NewProgress(progOut, isTerm),
 		Checkpoint: func(c *train.Checkpoint) error {
 			c.Arch = arch
-			return train.SaveCheckpoint(ckpt, c)
+			c.Extra[extraTrainSize] = strconv.Itoa(o.trainSize)
+			return train.SaveCheckpoint(t.ckpt, c)
 		},
-		EpochEnd: func(h *train.History) error {
-			if err := h.WriteJSON(histJSON); err != nil {
-				return err
-			}
-			if err := h.WriteCSV(histCSV); err != nil {
-				return err
-			}
-			return curves.Write(curvesPNG, h, filepath.Base(o.out)+": "+arch)
-		},
+		EpochEnd: func(h *train.History) error { return writeHistory(t, h) },
 	}
 	hist, err := train.Fit(ctx, m, opt, trainSet, testSet, o.cfg, cb, resume)
 	if errors.Is(err, train.ErrInterrupted) {
-		return fmt.Errorf("%w: training state saved to %s; continue with the same flags and --resume", errInterrupted, ckpt)
+		kept := ""
+		if files.staged {
+			kept = fmt.Sprintf(" (%s and its files from the earlier run are unchanged)", userpath.Show(o.out))
+		}
+		return fmt.Errorf("%w: training state saved to %s%s; continue with the same flags and --resume", errInterrupted, userpath.Show(t.ckpt), kept)
 	}
 	if err != nil {
 		return err
@@ -211,28 +232,85 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 		"test_accuracy": strconv.FormatFloat(acc, 'f', 4, 64),
 		"test_loss":     strconv.FormatFloat(loss, 'g', 6, 64),
 	}
-	if err := saveModel(o.out, m, arch, meta, o.export); err != nil {
+	err = files.commit(func(t fileSet) error { return writeHistory(t, hist) },
+		func(path string) error { return saveModel(path, m, arch, meta, o.export) })
+	if err != nil {
 		return err
 	}
 	if o.bundle != "" {
+		// Checked again just before writing: nothing may have been planted
+		// in the bundle since the start.
+		if err := checkBundleDir(o.bundle); err != nil {
+			return err
+		}
 		if err := writeBundle(o.bundle, m, meta, o.export, testSet); err != nil {
 			return err
 		}
 		if !o.quiet {
-			fmt.Fprintf(stdout, "wrote the model-zoo bundle %s (model.onnx, test_data_set_0)\n", o.bundle)
+			fmt.Fprintf(stdout, "wrote the model-zoo bundle %s (model.onnx, test_data_set_0)\n", userpath.Show(o.bundle))
 		}
 	}
 	if !o.quiet {
-		fmt.Fprintf(stdout, "test accuracy: %.4f  test loss: %.4f\nwrote %s, %s, %s, %s, %s\n", acc, loss, o.out, histJSON, histCSV, curvesPNG, ckpt)
+		f := files.final
+		fmt.Fprintf(stdout, "test accuracy: %.4f  test loss: %.4f\nwrote %s, %s, %s, %s, %s\n", acc, loss,
+			userpath.Show(f.model), userpath.Show(f.histJSON), userpath.Show(f.histCSV), userpath.Show(f.curves), userpath.Show(f.ckpt))
+	}
+	return nil
+}
+
+// extraTrainSize is the checkpoint's record of --train-size, so that a
+// resume can name the flag when it differs.
+const extraTrainSize = "fmtrain.train_size"
+
+// checkResume refuses a checkpoint made with other data or model flags than
+// this run's, naming every flag that differs. --epochs and --threads may
+// change (more epochs continue a finished run; a thread count changes only
+// the rounding).
+func (o *trainOptions) checkResume(path string, c *train.Checkpoint, arch string) error {
+	if c.Arch != arch {
+		return cli.Usage(fmt.Errorf("--resume: %s holds architecture %q, not %q (--arch, --dropout)", userpath.Show(path), c.Arch, arch))
+	}
+	var saved train.Config
+	if err := json.Unmarshal(c.Config, &saved); err != nil {
+		return fmt.Errorf("--resume: %s holds no training configuration (%v): it is a model, not a training checkpoint", userpath.Show(path), err)
+	}
+	now := o.cfg
+	now.AugmentSpec = now.Augment.String()
+	var diffs []string
+	add := func(flag string, was, is any) {
+		if a, b := fmt.Sprint(was), fmt.Sprint(is); a != b {
+			diffs = append(diffs, fmt.Sprintf("%s %s (this run: %s)", flag, a, b))
+		}
+	}
+	if v, ok := c.Extra[extraTrainSize]; ok {
+		add("--train-size", v, o.trainSize)
+	} else if v, ok := c.Extra["train_samples"]; ok && o.trainSize != 0 {
+		add("--train-size", v, o.trainSize)
+	}
+	add("--batch-size", saved.BatchSize, now.BatchSize)
+	add("--lr", saved.LR, now.LR)
+	add("--seed", saved.Seed, now.Seed)
+	add("--validate", saved.Validate, now.Validate)
+	add("--early-stopping", saved.EarlyStopping, now.EarlyStopping)
+	add("--patience", saved.Patience, now.Patience)
+	add("--restore-best", saved.RestoreBest, now.RestoreBest)
+	add("--augment", strconv.Quote(saved.AugmentSpec), strconv.Quote(now.AugmentSpec))
+	if len(diffs) > 0 {
+		return cli.Usage(fmt.Errorf("--resume: %s was made with other flags: %s; resume with the flags it was made with, or start afresh without --resume",
+			userpath.Show(path), strings.Join(diffs, ", ")))
 	}
 	return nil
 }
 
 // loadTestSet locates the dataset (--data, see fmnist.Locate) and loads all
-// of its test set, scaled.
-func loadTestSet(data string) (*train.Data, error) {
+// of its test set, scaled, after checking that none of outputs is a
+// dataset file.
+func loadTestSet(data string, outputs ...userpath.Role) (*train.Data, error) {
 	dir, err := fmnist.Locate(data)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkNotData(dir, outputs); err != nil {
 		return nil, err
 	}
 	return loadData(fmnist.LoadTest, dir, 0)
@@ -310,9 +388,14 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	if *model == "" {
 		return cli.Usage(errors.New("--model is required"))
 	}
+	var outputs []userpath.Role
 	if fs.Changed("plot") {
 		if err := checkPictureOut("--plot", *plotOut); err != nil {
 			return err
+		}
+		outputs = append(outputs, userpath.Role{Flag: "--plot", Path: *plotOut})
+		if err := userpath.Distinct(userpath.Role{Flag: "--model", Path: *model, Input: true}, outputs[0]); err != nil {
+			return cli.Usage(err)
 		}
 	}
 	if *threads < 1 {
@@ -323,7 +406,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	m.SetThreads(*threads)
-	test, err := loadTestSet(*data)
+	test, err := loadTestSet(*data, outputs...)
 	if err != nil {
 		return err
 	}
@@ -358,7 +441,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *plotOut != "" {
-		fmt.Fprintf(stdout, "wrote %s\n", *plotOut)
+		fmt.Fprintf(stdout, "wrote %s\n", userpath.Show(*plotOut))
 	}
 	return nil
 }
