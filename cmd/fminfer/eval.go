@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fmkit/fmkit/internal/cli"
+	"github.com/fmkit/fmkit/internal/userpath"
 	"github.com/fmkit/fmkit/pkg/fmnist"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 	"github.com/fmkit/fmkit/pkg/train"
@@ -66,6 +67,15 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if *batch < 1 {
 		return cli.Usage(fmt.Errorf("--batch must be at least 1, got %d", *batch))
+	}
+	if *plot != "" {
+		// Checked before the evaluation, not after it.
+		if err := cli.CheckOutputFile("--plot", *plot); err != nil {
+			return err
+		}
+		if err := userpath.Distinct(userpath.Role{Flag: "--model", Path: eng.model, Input: true}, userpath.Role{Flag: "--plot", Path: *plot}); err != nil {
+			return cli.Usage(err)
+		}
 	}
 	x, labels, err := testSet(*data)
 	if err != nil {

@@ -14,7 +14,8 @@
 //	0  success
 //	1  some inputs failed, or a check (parity, verify) did not pass
 //	2  usage error
-//	3  runtime failure: the model, the onnxruntime library or the dataset could not be loaded or run
+//	3  runtime failure: the model, the onnxruntime library or the dataset could not be loaded or run;
+//	   also an internal error (fminfer panicked: the message says so and asks for a bug report)
 //	4  the requested execution provider (CUDA) is not available
 package main
 
@@ -27,6 +28,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fmkit/fmkit/internal/cli"
+	"github.com/fmkit/fmkit/internal/userpath"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 )
 
@@ -39,7 +41,9 @@ const (
 	exitProvider = 4
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+func main() {
+	os.Exit(cli.Protect(os.Stderr, "fminfer", func() int { return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr) }))
+}
 
 // checkFailed marks a check that ran and did not pass (exit 1).
 type checkFailed struct{ msg string }
@@ -76,7 +80,10 @@ func exitCode(err error, stderr io.Writer) int {
 	if err == nil || errors.Is(err, pflag.ErrHelp) {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "fminfer: %v\n", err)
+	// Sanitize: a file name in the message cannot move the cursor or rewrite
+	// the line (the names fminfer prints itself are quoted by userpath.Show
+	// when they need it).
+	fmt.Fprintf(stderr, "fminfer: %v\n", userpath.Sanitize(err.Error()))
 	var ue cli.UsageError
 	var cf checkFailed
 	var pe *fmrt.ProviderError
@@ -104,7 +111,8 @@ Usage:
 Run 'fminfer COMMAND --help' for the flags of a command, 'fminfer --help' for classification's.
 
 Exit codes: 0 success; 1 some inputs failed, or a check did not pass; 2 usage error;
-3 runtime failure (model, onnxruntime library or dataset); 4 the requested execution provider is not available.
+3 runtime failure (model, onnxruntime library or dataset), or an internal error (a bug; please report it);
+4 the requested execution provider is not available.
 `
 
 // newFlags returns a flag set that reports errors instead of exiting.
