@@ -174,14 +174,23 @@ func reference(t *testing.T) (string, []byte, time.Duration) {
 	return refDir, refModel, refTrain
 }
 
-// checkWhole checks that each output in dir is absent or whole: the model
-// and checkpoint decode, the history parses, the curves are a PNG. It
-// returns the names present.
+// pending returns the name under which a retrain writes the output n
+// until its new model is complete (see cmd/fmtrain/runfiles.go).
+func pending(n string) string { return "." + n + ".pending" }
+
+// checkWhole checks that each output in dir, and each pending output of a
+// retrain, is absent or whole: the model and checkpoint decode, the history
+// parses, the curves are a PNG. It returns the names present.
 func checkWhole(t *testing.T, dir string) map[string]bool {
 	t.Helper()
 	present := map[string]bool{}
+	var names []string
 	for _, n := range tinyOutputs {
-		p := filepath.Join(dir, n)
+		names = append(names, n, pending(n))
+	}
+	for _, name := range names {
+		n := strings.TrimSuffix(strings.TrimPrefix(name, "."), ".pending") // the kind of file
+		p := filepath.Join(dir, name)
 		b, err := os.ReadFile(p)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
@@ -189,7 +198,7 @@ func checkWhole(t *testing.T, dir string) map[string]bool {
 		if err != nil {
 			t.Fatal(err)
 		}
-		present[n] = true
+		present[name] = true
 		switch filepath.Ext(n) {
 		case ".fmk":
 			if _, _, err := train.LoadModel(p, nil); err != nil {
@@ -216,10 +225,11 @@ func checkWhole(t *testing.T, dir string) map[string]bool {
 	return present
 }
 
-// tempFiles returns the names in dir that are neither outputs nor inputs:
-// temporary files left by an interrupted write. Each must be hidden and
-// must not look like a model or a checkpoint.
-func tempFiles(t *testing.T, dir string) []string {
+// tempFiles returns the names in dir that are neither outputs nor inputs
+// (nor, with withPending, the pending outputs of a retrain): temporary files
+// left by an interrupted write. Each must be hidden and must not look like a
+// model or a checkpoint.
+func tempFiles(t *testing.T, dir string, withPending ...bool) []string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -228,6 +238,9 @@ func tempFiles(t *testing.T, dir string) []string {
 	known := map[string]bool{}
 	for _, n := range tinyOutputs {
 		known[n] = true
+		if len(withPending) > 0 && withPending[0] {
+			known[pending(n)] = true
+		}
 	}
 	var tmp []string
 	for _, e := range entries {
@@ -277,10 +290,16 @@ func TestInterruptAndResume(t *testing.T) {
 		epochs := strings.Count(stdout, "\nEpoch ")
 		t.Logf("round %d: SIGINT %v after training began (earlier run's files: %v): exit %d after %d epoch(s)\n%s", round, delay.Round(time.Millisecond), earlier, code, epochs, stderr)
 		checkNoPanic(t, result{stdout: stdout, stderr: stderr})
+		// A retrain over the earlier run's model saves its state under the
+		// pending name and leaves the earlier set as it was.
+		ckpt := "X.ckpt"
+		if earlier {
+			ckpt = pending("X.ckpt")
+		}
 		switch code {
 		case 130:
-			if !strings.Contains(stderr, "training state saved to X.ckpt") {
-				t.Errorf("round %d: exit 130 without saying where the state went", round)
+			if !strings.Contains(stderr, "training state saved to "+ckpt) {
+				t.Errorf("round %d: exit 130 without saying where the state went (%s)", round, ckpt)
 			}
 		case 0:
 			t.Logf("round %d: training finished before the signal", round)
@@ -288,12 +307,17 @@ func TestInterruptAndResume(t *testing.T) {
 			t.Fatalf("round %d: exit %d, want 130 (or 0 had training finished)", round, code)
 		}
 		present := checkWhole(t, dir)
-		if tmp := tempFiles(t, dir); len(tmp) > 0 {
+		if tmp := tempFiles(t, dir, earlier && code == 130); len(tmp) > 0 {
 			t.Errorf("round %d: files left behind after SIGINT: %v", round, tmp)
 		}
 		if code == 130 {
-			if !present["X.ckpt"] {
-				t.Fatalf("round %d: exit 130 but no checkpoint", round)
+			if !present[ckpt] {
+				t.Fatalf("round %d: exit 130 but no checkpoint %s", round, ckpt)
+			}
+			if earlier {
+				if b, err := os.ReadFile(filepath.Join(dir, "X.ckpt")); err != nil || !bytes.Equal(b, mustRead(t, filepath.Join(refDir, "X.ckpt"))) {
+					t.Errorf("round %d: the earlier run's checkpoint changed (err %v)", round, err)
+				}
 			}
 			if b, err := os.ReadFile(filepath.Join(dir, "X.fmk")); earlier && (err != nil || !bytes.Equal(b, ref)) {
 				// The earlier run's model is the reference itself; the
@@ -314,6 +338,28 @@ func TestInterruptAndResume(t *testing.T) {
 		checkWhole(t, dir)
 		if tmp := tempFiles(t, dir); len(tmp) > 0 {
 			t.Errorf("round %d: files left behind after --resume: %v", round, tmp)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// backdate sets the modification time of the temporary files in dir an
+// hour back, so that the next run's clean-up decides by the writers' locks
+// alone (a killed writer holds none), not by the files' age.
+func backdate(t *testing.T, dir string) {
+	t.Helper()
+	old := time.Now().Add(-time.Hour)
+	for _, n := range tempFiles(t, dir, true) {
+		if err := os.Chtimes(filepath.Join(dir, n), old, old); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
@@ -375,19 +421,32 @@ func TestKillDuringTraining(t *testing.T) {
 		code, stdout, _ := tr.wait(t)
 		t.Logf("round %d: SIGKILL %s: exit %d after %d epoch(s)", round, how, code, strings.Count(stdout, "\nEpoch "))
 		present := checkWhole(t, dir)
-		for _, n := range tempFiles(t, dir) {
+		left := tempFiles(t, dir, true)
+		for _, n := range left {
 			if !strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".fmk") || strings.HasSuffix(n, ".ckpt") {
 				t.Errorf("round %d: %q left behind is not hidden, or is named like a model or checkpoint", round, n)
 			}
 		}
-		if present["X.ckpt"] {
-			runTraining(t, dir, append(tinyRun, "--resume")...)
+		if present["X.ckpt"] || present[pending("X.ckpt")] {
+			backdate(t, dir)
+			r := runTool(t, dir, "fmtrain", nil, append(tinyRun, "--resume")...)
+			if r.code != 0 {
+				t.Fatalf("round %d: --resume: exit %d\n%s", round, r.code, r.stderr)
+			}
+			if len(left) > 0 && !strings.Contains(r.stderr, "left by an interrupted write") {
+				t.Errorf("round %d: --resume did not say it removed %v", round, left)
+			}
 			got, err := os.ReadFile(filepath.Join(dir, "X.fmk"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got, ref) {
 				t.Errorf("round %d: the model resumed after SIGKILL differs from the uninterrupted one", round)
+			}
+			// The resumed run removed what the killed one left: temporary
+			// files of its writes and its pending files.
+			if tmp := tempFiles(t, dir); len(tmp) > 0 {
+				t.Errorf("round %d: files still there after --resume: %v", round, tmp)
 			}
 		}
 	}
