@@ -169,7 +169,9 @@ Usage:
 
 Training writes the model (--out, ONNX by default: model.onnx) with its history (.history.json,
 .history.csv), its training curves (.curves.png, refreshed each epoch) and a resumable checkpoint
-(.ckpt) beside it.
+(.ckpt) beside it. Over an existing model, the new run writes these files as hidden .pending files
+and puts them in place, the model last, only once its model is written: an interrupted retrain
+leaves the earlier model and its files as they were (--resume continues from the pending state).
 
 Run 'fmtrain COMMAND --help' for the flags of a command.
 Exit codes: 0 success, 1 failure, 2 usage error, 3 internal error (a bug; please report it),

@@ -185,7 +185,7 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	}
 	if !o.quiet {
 		fmt.Fprintf(stdout, "Training %s on %d samples (%s), %d epochs, batch %d, lr %g, seed %d, %d threads\n",
-			o.arch, trainSet.N(), dir, o.cfg.Epochs, o.cfg.BatchSize, o.cfg.LR, o.cfg.Seed, o.cfg.Threads)
+			o.arch, trainSet.N(), userpath.Show(dir), o.cfg.Epochs, o.cfg.BatchSize, o.cfg.LR, o.cfg.Seed, o.cfg.Threads)
 	}
 	if files.staged && !o.quiet {
 		fmt.Fprintf(stdout, "%s exists: its files stay as they are until this run has written its model (meanwhile the run writes %s and the other .pending files)\n",
