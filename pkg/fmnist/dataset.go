@@ -576,9 +576,13 @@ func (l *Locator) stampPath() string {
 	return ""
 }
 
+// maxStampBytes bounds the stamp file read: thousands of entries.
+const maxStampBytes = 4 << 20
+
 func readStamps(path string) stampFile {
 	var sf stampFile
-	if b, err := os.ReadFile(path); err == nil {
+	// userpath: a FIFO planted at the stamp path is refused, not waited on.
+	if b, err := userpath.ReadFile(path, maxStampBytes); err == nil {
 		if json.Unmarshal(b, &sf) != nil || sf.Version != stampVersion {
 			sf = stampFile{}
 		}

@@ -232,7 +232,7 @@ func findRepoRoot(dir string) string {
 
 // isFmkitModule reports whether the go.mod file at path declares module github.com/fmkit/fmkit.
 func isFmkitModule(path string) bool {
-	f, err := os.Open(path)
+	f, err := userpath.Open(path) // never blocks: a FIFO named go.mod is no module
 	if err != nil {
 		return false
 	}
