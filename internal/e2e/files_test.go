@@ -228,6 +228,10 @@ func fileCatalogue() []fileCase {
 				os.Mkdir(filepath.Join(dir, "out", "m.ckpt"), 0o755)
 				return append([]string{"--data", filepath.Join(dir, "nowhere"), "--out", "out/m.fmk"}, tinyTrain...)
 			}},
+		{name: "data/directory-is-a-fifo", tool: "fmtrain", code: trainFail, msg: "is a named pipe, not a directory",
+			setup: func(t *testing.T, dir string) []string {
+				return append([]string{"--data", fifoIn(t, dir, "data"), "--out", "out/m.fmk"}, tinyTrain...)
+			}},
 		{name: "evaluate/model-fifo", tool: "fmtrain", code: trainFail, msg: "not a regular file (a named pipe)",
 			setup: func(t *testing.T, dir string) []string {
 				return []string{"evaluate", "--model", fifoIn(t, dir, "m.fmk"), "--data", sysData, "--plot", "out/c.png"}

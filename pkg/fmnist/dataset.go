@@ -282,18 +282,19 @@ func lookFile(dir, name string) (string, error) {
 // unreadable returns why dir cannot be listed (it does not exist, is not a
 // directory, or its permissions forbid it), or nil.
 func unreadable(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := f.Stat()
+	// Stat first: opening a named pipe given as the directory would block.
+	st, err := os.Stat(dir)
 	if err != nil {
 		return err
 	}
 	if !st.IsDir() {
 		return fmt.Errorf("%s is %s, not a directory", userpath.Show(dir), userpath.Kind(st.Mode()))
 	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	if _, err := f.Readdirnames(1); err != nil && err != io.EOF {
 		return err
 	}
