@@ -181,7 +181,8 @@ func (r *runFiles) clean(w io.Writer, resumedFrom string, extra ...string) {
 // commit ends a successful run: it writes the history and curves (again:
 // a resumed run may have had no epoch left to write them) and the model
 // into the target set, then, for a staged run, renames the pending files
-// over the final ones, the model last, and syncs the directories.
+// over the final ones, the model last, and syncs the directories; for a run
+// that was not staged it removes any pending file left.
 func (r *runFiles) commit(writeHistory func(fileSet) error, writeModel func(path string) error) error {
 	t := r.target()
 	if err := writeHistory(t); err != nil {
@@ -191,6 +192,13 @@ func (r *runFiles) commit(writeHistory func(fileSet) error, writeModel func(path
 		return err
 	}
 	if !r.staged {
+		// A run resumed from a pending checkpoint after the earlier model
+		// was deleted wrote the final names: the pending files are spent.
+		for _, p := range r.pending.paths() {
+			if st, err := os.Lstat(p); err == nil && st.Mode().IsRegular() {
+				os.Remove(p)
+			}
+		}
 		return nil
 	}
 	dirs := map[string]bool{}
