@@ -16,13 +16,21 @@
 //     a *ModelError.
 //   - Static shape inference (Graph.InferShapes) with all pad arithmetic in WindowOutput.
 //   - EvalNaive, the reference evaluator that defines what the IR computes.
+//   - The model gate (Gate, GateOptions.Check): the one check every model passes before
+//     either engine runs it, onnxruntime included. It bounds what the decoder builds
+//     (nodes, initializers, ranks), reads external data only from a directory the caller
+//     names (no "..", absolute paths or links out) and inlines it, lowers the graph (the
+//     claimed ops, attributes range-checked), infers every shape so that each weight fits
+//     its op, refuses a model whose estimated activation memory or operations exceed the
+//     limits (*LimitError, naming the node), and re-encodes the model from what it
+//     checked, so that onnxruntime never sees a field the gate did not.
 //
 // On top of it sits the bridge to the native engine (pkg/train):
 //
 //   - Export, WriteModel and WriteBundle write a train.Model as ONNX (input "input"
 //     [N,...] with a symbolic batch, output "probabilities" and optionally "logits";
 //     opsets 13..17; stable names such as conv1.weight; deterministic bytes).
-//   - Import and ImportFile lower a model (ours or another exporter's, e.g. PyTorch's)
+//   - Import, ImportWith and ImportFile gate and lower a model (ours or another exporter's, e.g. PyTorch's)
 //     and rebuild it as a sequential train.Model, folding constant subgraphs, Gemm's
 //     alpha/beta/transB, MatMul+Add and bias Adds into the layers; ModelInfo tells the
 //     metadata and where each graph output sits. What the native engine cannot express is

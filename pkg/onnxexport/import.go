@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/fmkit/fmkit/pkg/onnxexport/internal/onnxpb"
 	"github.com/fmkit/fmkit/pkg/train"
 )
 
@@ -32,6 +31,9 @@ type ModelInfo struct {
 	InputShape []Dim
 	// Outputs lists the graph outputs in order, each with where the model computes it.
 	Outputs []OutputInfo
+	// MaxBatch is how many samples one Predict call may take within the gate's memory
+	// limit (Gated.MaxBatch); callers with more split them.
+	MaxBatch int
 }
 
 // OutputInfo places one graph output in the imported model.
@@ -98,32 +100,38 @@ func ImportFile(path string) (*train.Model, *ModelInfo, error) {
 // fault (e.g. a 1-D convolution: the native engine is 2-D); an invalid model is a
 // *ModelError or *TensorError. Weights with NaN or Inf are refused naming the initializer.
 // The imported model keeps the weights bit for bit unless alpha or beta scale them.
+//
+// The model passes the gate first (see Gate) with the default GateOptions: external data
+// is refused and the default limits apply. ImportWith takes other options.
 func Import(data []byte) (*train.Model, *ModelInfo, error) {
-	mp, err := decodeModelProto(data)
+	return ImportWith(data, GateOptions{})
+}
+
+// ImportWith is Import with the gate's options opts (e.g. a directory allowed for external
+// data, or higher limits).
+func ImportWith(data []byte, opts GateOptions) (*train.Model, *ModelInfo, error) {
+	gd, err := gate(data, nil, nil, opts, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	g, err := lowerModel(mp)
+	m, info, err := importGraph(gd.Graph, nil, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	m, info, err := importGraph(g, nil, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	fillInfo(info, mp)
+	fillInfo(info, gd.header)
+	info.MaxBatch = int(gd.MaxBatch)
 	return m, info, nil
 }
 
-func fillInfo(info *ModelInfo, mp *onnxpb.ModelProto) {
-	info.ProducerName = mp.GetProducerName()
-	info.ProducerVersion = mp.GetProducerVersion()
-	info.Domain = mp.GetDomain()
-	info.ModelVersion = mp.GetModelVersion()
-	info.DocString = mp.GetDocString()
+func fillInfo(info *ModelInfo, h modelHeader) {
+	info.ProducerName = h.producerName
+	info.ProducerVersion = h.producerVersion
+	info.Domain = h.domain
+	info.ModelVersion = h.modelVersion
+	info.DocString = h.docString
 	info.Metadata = map[string]string{}
-	for _, p := range mp.GetMetadataProps() {
-		info.Metadata[p.GetKey()] = p.GetValue()
+	for _, p := range h.metadata {
+		info.Metadata[p[0]] = p[1]
 	}
 }
 

@@ -18,16 +18,33 @@ type Engine func(model []byte, inputs []*Tensor) ([]*Tensor, error)
 // engine takes one runtime input: the first input is the one the model runs on, and any
 // further inputs (a backend test's W or B given as input_1.pb, ...) are bound as
 // constants, as if they were initializers. Where the graph declares symbolic per-sample
-// dimensions, inputs[0]'s shape fills them in.
+// dimensions, inputs[0]'s shape fills them in. The model passes the gate first, with the
+// default GateOptions and the inputs' shapes.
 func NativeEngine(model []byte, inputs []*Tensor) ([]*Tensor, error) {
-	mp, err := decodeModelProto(model)
-	if err != nil {
-		return nil, err
+	return NativeEngineWith(GateOptions{})(model, inputs)
+}
+
+// NativeEngineWith returns NativeEngine with the gate's options opts.
+func NativeEngineWith(opts GateOptions) Engine {
+	return func(model []byte, inputs []*Tensor) ([]*Tensor, error) {
+		shapes := make([][]int64, len(inputs))
+		values := make([]*Tensor, len(inputs))
+		for i, t := range inputs {
+			shapes[i] = t.Dims
+			if i > 0 {
+				values[i] = t // bound as constants below
+			}
+		}
+		gd, err := gate(model, shapes, values, opts, false)
+		if err != nil {
+			return nil, err
+		}
+		return runNative(gd.Graph, inputs)
 	}
-	g, err := lowerModel(mp)
-	if err != nil {
-		return nil, err
-	}
+}
+
+// runNative is NativeEngine on the gated graph g.
+func runNative(g *Graph, inputs []*Tensor) ([]*Tensor, error) {
 	if len(inputs) != len(g.Inputs) {
 		return nil, &ModelError{Node: "graph", Attribute: "input", Reason: fmt.Sprintf("%d inputs given, the model has %d", len(inputs), len(g.Inputs))}
 	}
@@ -69,6 +86,9 @@ func RunImported(m *train.Model, info *ModelInfo, x *Tensor) ([]*Tensor, error) 
 		return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", info.Input), Reason: fmt.Sprintf("given %s%v, want FLOAT (n, %v)", x.DataType, x.Dims, m.InputShape)}
 	}
 	n := int(x.Dims[0])
+	if n == 0 {
+		return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", info.Input), Reason: fmt.Sprintf("shape %v holds no sample (batch 0): the native engine needs at least one", x.Dims)}
+	}
 	if !slices.Equal(x.Dims[1:], shapeInt64(m.InputShape)) || len(x.Float) != n*m.InputShape.Size() {
 		return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", info.Input), Reason: fmt.Sprintf("shape %v, want (n, %v)", x.Dims, m.InputShape)}
 	}
