@@ -117,6 +117,8 @@ func TestGateRefuses(t *testing.T) {
 			setAttr(m, "conv1", attrInts("kernel_shape", 400, 400))
 			setAttr(m, "conv1", attrInts("pads", 399, 399, 399, 399))
 		}), limit, []string{`node "conv1" (Conv)`, "estimated memory"}},
+		{"auto_pad beside zero pads", cnnModel(t, sym(), 4, func(m *onnxpb.ModelProto) { setAttr(m, "conv1", attrString("auto_pad", "SAME_UPPER")) }),
+			model, []string{`node "conv1" (Conv)`, "pads", "together with auto_pad SAME_UPPER"}},
 		{"20,000 Relu nodes", reluChain(t, 20000), limit, []string{"graph", "20000 nodes", "limit of 4096"}},
 		{"graph attribute", cnnModel(t, sym(), 4, func(m *onnxpb.ModelProto) {
 			setAttr(m, "relu1", &onnxpb.AttributeProto{Name: proto.String("body"), Type: onnxpb.AttributeProto_GRAPH.Enum(), G: &onnxpb.GraphProto{}})

@@ -514,9 +514,11 @@ func lowerWindow(b *NodeBase, r *attrReader, kernelRequired, withCeil, withDilat
 		if p < 0 && r.err == nil {
 			r.fail("pads", "[%d] = %d, want >= 0", i, p)
 		}
-		if p != 0 && w.AutoPad != NotSet && r.err == nil {
-			r.fail("pads", "explicit pads together with auto_pad %s", w.AutoPad)
-		}
+	}
+	// Operators.md: pads "cannot be used simultaneously with auto_pad", zeros included
+	// (onnxruntime refuses the pair too).
+	if r.has("pads") && w.AutoPad != NotSet && r.err == nil {
+		r.fail("pads", "given together with auto_pad %s (the spec allows one or the other)", w.AutoPad)
 	}
 	if rank > 0 {
 		w.fillDefaults(rank)
