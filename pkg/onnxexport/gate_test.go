@@ -119,6 +119,12 @@ func TestGateRefuses(t *testing.T) {
 		}), limit, []string{`node "conv1" (Conv)`, "estimated memory"}},
 		{"auto_pad beside zero pads", cnnModel(t, sym(), 4, func(m *onnxpb.ModelProto) { setAttr(m, "conv1", attrString("auto_pad", "SAME_UPPER")) }),
 			model, []string{`node "conv1" (Conv)`, "pads", "together with auto_pad SAME_UPPER"}},
+		{"output declared INT64", cnnModel(t, sym(), 4, func(m *onnxpb.ModelProto) {
+			m.Graph.Output[0] = tensorValueInfo("probabilities", Int64, sym(), fixed(10))
+		}), model, []string{`output "probabilities"`, "declared INT64, computed FLOAT"}},
+		{"output declared with 5 classes", cnnModel(t, sym(), 4, func(m *onnxpb.ModelProto) {
+			m.Graph.Output[0] = tensorValueInfo("probabilities", Float, sym(), fixed(5))
+		}), model, []string{`output "probabilities"`, "dim 1 declared 5, computed 10"}},
 		{"20,000 Relu nodes", reluChain(t, 20000), limit, []string{"graph", "20000 nodes", "limit of 4096"}},
 		{"graph attribute", cnnModel(t, sym(), 4, func(m *onnxpb.ModelProto) {
 			setAttr(m, "relu1", &onnxpb.AttributeProto{Name: proto.String("body"), Type: onnxpb.AttributeProto_GRAPH.Enum(), G: &onnxpb.GraphProto{}})
