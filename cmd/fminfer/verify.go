@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/fmkit/fmkit/internal/cli"
+	"github.com/fmkit/fmkit/internal/userpath"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 )
@@ -21,9 +22,11 @@ type verifyResult struct {
 }
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("fminfer verify", stdout, "Usage: fminfer verify [--engine native|ort] DIR...\n\nRuns ONNX model-zoo / backend-test directories (model.onnx with test_data_set_*/input_*.pb\nand output_*.pb) and reports the largest differences per output; exits 1 on a mismatch.")
+	fs := newFlags("fminfer verify", stdout, "Usage: fminfer verify [--engine native|ort] DIR...\n\nRuns ONNX model-zoo / backend-test directories (model.onnx with test_data_set_*/input_*.pb\nand output_*.pb) and reports the largest differences per output. Every model passes the\nmodel check first, for either engine (only the ops the native importer knows, attributes and\nshapes checked, the limits below). Every directory is reported, whatever happens to the\nothers; exits 1 when any did not verify (a mismatch, or an error: a bad model, a bad tensor,\nan input of batch 0 for the native engine), 3 when the onnxruntime library cannot be loaded.")
 	engine := fs.String("engine", engineNative, "engine: native or ort")
 	library := fs.String("ort-library", "", "onnxruntime shared library (default: discovered)")
+	var gate gateFlags
+	gate.register(fs)
 	atol := fs.Float64("atol", onnxexport.DefaultVerifyAtol, "absolute tolerance")
 	rtol := fs.Float64("rtol", onnxexport.DefaultVerifyRtol, "relative tolerance")
 	asJSON := fs.Bool("json", false, "print one JSON object per directory")
@@ -36,24 +39,28 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if !(*atol >= 0) || !(*rtol >= 0) {
 		return cli.Usage(errors.New("--atol and --rtol must be >= 0"))
 	}
+	gopts, err := gate.options()
+	if err != nil {
+		return err
+	}
 	var run onnxexport.Engine
 	switch *engine {
 	case engineNative:
-		run = onnxexport.NativeEngine
+		run = onnxexport.NativeEngineWith(gopts)
 	case engineORT:
 		if _, err := fmrt.LoadLibrary(*library); err != nil {
 			return err
 		}
-		run = ortEngine(*library)
+		run = ortEngine(*library, gopts)
 	default:
 		return cli.Usage(fmt.Errorf("--engine must be native or ort, got %q", *engine))
 	}
 	failed := 0
 	for _, dir := range fs.Args() {
 		res := verifyResult{Dir: dir, Engine: *engine}
-		rep, err := onnxexport.VerifyTolerance(dir, run, *atol, *rtol)
+		rep, err := verifyDir(dir, run, *atol, *rtol)
 		if err != nil {
-			res.Error = err.Error()
+			res.Error = withHint(err).Error()
 		} else {
 			res.MaxAbs, res.MaxRel, res.OK = rep.MaxAbs, rep.MaxRel, rep.OK
 		}
@@ -68,16 +75,16 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		}
 		switch {
 		case res.Error != "":
-			fmt.Fprintf(stdout, "%s: ERROR %s\n", dir, res.Error)
+			fmt.Fprintf(stdout, "%s: ERROR %s\n", userpath.Show(dir), userpath.Sanitize(res.Error))
 		default:
 			verdict := "ok"
 			if !rep.OK {
 				verdict = "MISMATCH"
 			}
-			fmt.Fprintf(stdout, "%s: %s (%s; atol %.3g, rtol %.3g)\n", dir, verdict, *engine, *atol, *rtol)
+			fmt.Fprintf(stdout, "%s: %s (%s; atol %.3g, rtol %.3g)\n", userpath.Show(dir), verdict, *engine, *atol, *rtol)
 			for _, ds := range rep.DataSets {
 				for _, o := range ds.Outputs {
-					fmt.Fprintf(stdout, "  %s output %d %q %v: max abs %.3g, max rel %.3g\n", ds.Dir, o.Index, o.Name, o.Dims, o.MaxAbs, o.MaxRel)
+					fmt.Fprintf(stdout, "  %s output %d %q %v: max abs %.3g, max rel %.3g\n", userpath.Show(ds.Dir), o.Index, o.Name, o.Dims, o.MaxAbs, o.MaxRel)
 				}
 			}
 		}
@@ -88,9 +95,20 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// ortEngine runs a model with onnxruntime for Verify; only float tensors are
-// supported.
-func ortEngine(library string) onnxexport.Engine {
+// verifyDir verifies one directory. A panic (a bug, whatever the input) becomes that
+// directory's error, so that verify still reports every other directory.
+func verifyDir(dir string, run onnxexport.Engine, atol, rtol float64) (rep *onnxexport.VerifyReport, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			rep, err = nil, fmt.Errorf("internal error (a bug in fminfer; please report it with this directory): %v", r)
+		}
+	}()
+	return onnxexport.VerifyTolerance(dir, run, atol, rtol)
+}
+
+// ortEngine runs a model with onnxruntime for Verify, through the model gate with the
+// options gopts; only float tensors are supported.
+func ortEngine(library string, gopts onnxexport.GateOptions) onnxexport.Engine {
 	return func(model []byte, inputs []*onnxexport.Tensor) ([]*onnxexport.Tensor, error) {
 		in := make([]fmrt.Tensor, len(inputs))
 		for i, t := range inputs {
@@ -99,7 +117,7 @@ func ortEngine(library string) onnxexport.Engine {
 			}
 			in[i] = fmrt.Tensor{Name: t.Name, Shape: t.Dims, Data: t.Float}
 		}
-		out, err := fmrt.RunGeneric(model, in, library)
+		out, err := fmrt.RunGeneric(model, in, fmrt.ORTOptions{Gate: gopts.Check, LibraryPath: library})
 		if err != nil {
 			return nil, err
 		}

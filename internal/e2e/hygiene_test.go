@@ -66,7 +66,7 @@ func engines() []engine {
 			if ortLib == "" {
 				t.Skip("the onnxruntime library is not installed (make setup)")
 			}
-			p, err := fmrt.NewORT(models.Default, fmrt.ORTOptions{LibraryPath: ortLib, IntraOpThreads: 1})
+			p, err := fmrt.NewORT(models.Default, fmrt.ORTOptions{Gate: onnxexport.GateOptions{}.Check, LibraryPath: ortLib, IntraOpThreads: 1})
 			if errors.Is(err, fmrt.ErrNoCgo) {
 				t.Skip(err)
 			}

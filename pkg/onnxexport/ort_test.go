@@ -32,7 +32,7 @@ func ortLibrary(t *testing.T) string {
 // probabilities.
 func ortPredict(t *testing.T, lib string, model []byte, x []float32, n int) []float32 {
 	t.Helper()
-	p, err := fmrt.NewORT(model, fmrt.ORTOptions{LibraryPath: lib, Warn: io.Discard, IntraOpThreads: 1})
+	p, err := fmrt.NewORT(model, fmrt.ORTOptions{Gate: GateOptions{}.Check, LibraryPath: lib, Warn: io.Discard, IntraOpThreads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

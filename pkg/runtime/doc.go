@@ -65,10 +65,10 @@
 // # Model contract
 //
 // Names and shapes are read from the model, never assumed: it must have exactly one input, a
-// float tensor [N, 1, 28, 28] (N dynamic, or fixed; a fixed-batch model is run in chunks of N,
-// the last one padded with zero images), and an output named "probabilities" (else its first
-// output), a float tensor [N, 10]. Anything else is a *ModelError naming the model, the tensor
-// and the shape or type found, e.g.
+// float tensor [N, 1, 28, 28] (N dynamic, or fixed up to MaxFixedBatch; a fixed-batch model is
+// run in chunks of N, the last one padded with zero images), and an output named
+// "probabilities" (else its first output), a float tensor [N, 10]. Anything else is a
+// *ModelError naming the model, the tensor and the shape or type found, e.g.
 //
 //	runtime: model m.onnx: input "input": has shape [-1 784], want [N 1 28 28] (N dynamic or fixed)
 //
@@ -76,13 +76,27 @@
 // model). The package cannot check that the output really holds probabilities; the exporter
 // ends the graph with Softmax.
 //
+// # The model gate
+//
+// onnxruntime trusts a model: a Conv or MaxPool with stride 0 has crashed it with SIGFPE,
+// negative pads with SIGSEGV, a conv bias shorter than its output channels made it read out
+// of bounds, and a tensor whose external data names ../../etc/passwd made it read that file
+// into the model's weights. So NewORT, OpenORT and RunGeneric hand onnxruntime nothing but
+// what ORTOptions.Gate returns, and refuse to run without a Gate (see Gate). The programs
+// pass onnxexport.GateOptions.Check: the native importer's checks (only the ops it claims,
+// every attribute range-checked, shapes inferred so that every weight fits its op), limits
+// on nodes, estimated activation memory and operations, external data only from a directory
+// the user names, and a re-encoded, self-contained model. Its answer also bounds how many
+// images one run takes (Info.MaxBatch): Predict splits larger batches.
+//
 // # Execution providers
 //
 // ORTOptions.Provider selects where onnxruntime runs; ParseProvider reads "cpu", "cuda",
 // "cuda:N" and "auto" or "auto:N" (N is the CUDA device id), and *Provider is a flag.Value:
 //
 //   - cpu (the zero value): onnxruntime's CPU provider. ORTOptions.IntraOpThreads sets the
-//     threads one call uses (0: onnxruntime's default, one per physical core).
+//     threads one call uses (0: onnxruntime's default, one per physical core; at most
+//     MaxThreads, ThreadsPerCPU per CPU).
 //   - cuda: the CUDA provider on device N, or a *ProviderError naming what is missing (the CLI
 //     maps it to an exit code of its own). The CPU-only library answers with
 //     "libonnxruntime_providers_shared.so ... cannot open shared object file".

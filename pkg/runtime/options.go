@@ -11,15 +11,20 @@ import (
 // ErrNoCgo is returned by every onnxruntime entry point in a binary built with CGO_ENABLED=0.
 var ErrNoCgo = errors.New("onnxruntime support needs cgo: this binary was built with CGO_ENABLED=0; use --engine native")
 
-// ORTOptions configures NewORT and OpenORT. The zero value runs on the CPU with onnxruntime's
-// default thread count, the library found by discovery, and warnings to os.Stderr.
+// ORTOptions configures NewORT, OpenORT and RunGeneric. Gate is required; with it, the
+// zero value of the rest runs on the CPU with onnxruntime's default thread count, the
+// library found by discovery, and warnings to os.Stderr.
 type ORTOptions struct {
+	// Gate checks every model before onnxruntime sees it and gives the bytes onnxruntime
+	// gets (see Gate); nil is an error.
+	Gate Gate
 	// LibraryPath, when set, is the only onnxruntime library tried (see LibraryCandidates).
 	LibraryPath string
 	// Provider selects the execution provider (zero value: cpu).
 	Provider Provider
 	// IntraOpThreads is the number of threads one Predict call uses; 0 leaves onnxruntime's
-	// default (one per physical core). Negative values are an error.
+	// default (one per physical core). Negative values and values above MaxThreads are an
+	// error.
 	IntraOpThreads int
 	// Warn receives ProviderAuto's single fallback line; nil means os.Stderr. Use io.Discard
 	// to silence it (Info().Fallback still tells).
@@ -105,6 +110,9 @@ func chooseIO(model string, ins, outs []tensorDesc) (modelIO, error) {
 	s := in.Shape
 	if len(s) != 4 || s[1] != Channels || s[2] != Height || s[3] != Width || s[0] == 0 || s[0] < -1 {
 		return fail(inTag, "has shape %v, want [N %d %d %d] (N dynamic or fixed)", s, Channels, Height, Width)
+	}
+	if s[0] > MaxFixedBatch {
+		return fail(inTag, "has a fixed batch of %d images, over the %d this package runs; export the model with a dynamic batch dimension", s[0], MaxFixedBatch)
 	}
 	if len(outs) == 0 {
 		return fail("", "has no outputs")

@@ -165,6 +165,7 @@ type ortPredictor struct {
 	closed bool
 	sess   *ort.DynamicAdvancedSession
 	batch  int64 // fixed batch size of the model, or -1 (dynamic)
+	step   int   // most images one run of a dynamic-batch model takes (0: no limit)
 	info   Info
 }
 
@@ -196,15 +197,18 @@ func OpenORT(path string, opts ORTOptions) (Predictor, error) {
 // can be larger.
 const maxModelBytes = 2<<30 - 1
 
-// NewORT returns a Predictor that runs the ONNX model held in model on onnxruntime. It loads
-// the library on first use (see LoadLibrary), reads the model's input and output names and
-// shapes, checks them against the contract (one float input [N,1,28,28], N dynamic or fixed;
-// the output named "probabilities", else the first, float [N,10]) and creates one session that
-// every Predict call reuses. model is not retained.
+// NewORT returns a Predictor that runs the ONNX model held in model on onnxruntime. It runs
+// opts.Gate on the model (required; see Gate), loads the library on first use (see
+// LoadLibrary), reads the checked model's input and output names and shapes, checks them
+// against the contract (one float input [N,1,28,28], N dynamic or fixed up to
+// MaxFixedBatch; the output named "probabilities", else the first, float [N,10]) and creates
+// one session, from the gate's bytes, that every Predict call reuses. Predict runs at most
+// Info().MaxBatch images at a time. model is not retained.
 //
-// Errors: *LibraryError (no usable library), *ModelError (unreadable model, wrong inputs or
-// outputs), *ProviderError (ProviderCUDA unavailable). With ProviderAuto a CUDA failure is not
-// an error: one line goes to opts.Warn and the predictor runs on the CPU.
+// Errors: *ModelError (no gate, a model the gate refused, wrong inputs or outputs),
+// *LibraryError (no usable library), *ProviderError (ProviderCUDA unavailable). With
+// ProviderAuto a CUDA failure is not an error: one line goes to opts.Warn and the predictor
+// runs on the CPU.
 func NewORT(model []byte, opts ORTOptions) (Predictor, error) {
 	name := opts.ModelName
 	if name == "" {
@@ -214,8 +218,8 @@ func NewORT(model []byte, opts ORTOptions) (Predictor, error) {
 }
 
 func newORT(model []byte, name string, opts ORTOptions) (Predictor, error) {
-	if opts.IntraOpThreads < 0 {
-		return nil, fmt.Errorf("runtime: IntraOpThreads = %d is negative", opts.IntraOpThreads)
+	if err := checkThreads(opts.IntraOpThreads); err != nil {
+		return nil, err
 	}
 	if opts.Provider.Kind > ProviderAuto || opts.Provider.DeviceID < 0 {
 		return nil, fmt.Errorf("runtime: invalid execution provider %s", opts.Provider)
@@ -223,14 +227,23 @@ func newORT(model []byte, name string, opts ORTOptions) (Predictor, error) {
 	if len(model) == 0 {
 		return nil, &ModelError{Model: name, Msg: "is empty"}
 	}
+	// The gate runs first: onnxruntime sees only what it returns.
+	checked, step, err := runGate(opts.Gate, model, name, nil)
+	if err != nil {
+		return nil, err
+	}
 	lib, err := acquire(opts.LibraryPath)
 	if err != nil {
 		return nil, err
 	}
-	p, err := build(model, name, lib, opts)
+	p, err := build(checked, name, lib, opts)
 	if err != nil {
 		release()
 		return nil, err
+	}
+	if p.batch < 0 {
+		p.step = step
+		p.info.MaxBatch = step
 	}
 	return p, nil
 }
@@ -292,6 +305,9 @@ func build(model []byte, name string, lib Library, opts ORTOptions) (*ortPredict
 	}
 	if err != nil {
 		return nil, err
+	}
+	if mio.batch > 0 {
+		info.MaxBatch = int(mio.batch)
 	}
 	return &ortPredictor{sess: sess, batch: mio.batch, info: info}, nil
 }
@@ -379,8 +395,15 @@ func (p *ortPredictor) Predict(x []float32, n int, dst []float32) ([]float32, er
 		return dst, nil
 	}
 	if p.batch < 0 {
-		if err := p.run(x, n, dst); err != nil {
-			return nil, err
+		step := n
+		if p.step > 0 {
+			step = p.step
+		}
+		for lo := 0; lo < n; lo += step {
+			hi := min(lo+step, n)
+			if err := p.run(x[lo*PixelsPerImage:hi*PixelsPerImage], hi-lo, dst[lo*NumClasses:hi*NumClasses]); err != nil {
+				return nil, err
+			}
 		}
 		return dst, nil
 	}

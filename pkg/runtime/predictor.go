@@ -69,6 +69,11 @@ type Info struct {
 	Library Library
 	// IntraOpThreads is the intra-op thread count requested; 0 means the engine's default.
 	IntraOpThreads int
+	// MaxBatch is the most images one run of the engine takes: Predict splits a larger
+	// batch into runs of at most MaxBatch images (0: no limit). For onnxruntime it is the
+	// model's fixed batch size, or what the model gate allows within its memory limit;
+	// NewNative takes it from the Info it is given.
+	MaxBatch int
 }
 
 // Clone returns a deep copy of i.
@@ -149,8 +154,10 @@ type native struct {
 // so the returned Predictor holds a mutex around every call: it is safe to share between
 // goroutines, and calls run one at a time (for parallel throughput, create one Forwarder per
 // goroutine). info describes the model; Engine is set to EngineNative and Provider to cpu, and
-// empty names and shapes default to "input" [-1 1 28 28] and "probabilities" [-1 10]. If f also
-// implements Close() error, Close calls it. NewNative panics if f is nil.
+// empty names and shapes default to "input" [-1 1 28 28] and "probabilities" [-1 10].
+// info.MaxBatch, when positive, bounds the images one call of f takes (Predict splits larger
+// batches), which bounds the engine's buffers. If f also implements Close() error, Close
+// calls it. NewNative panics if f is nil.
 func NewNative(f Forwarder, info Info) Predictor {
 	if f == nil {
 		panic("runtime: NewNative with a nil Forwarder")
@@ -188,13 +195,24 @@ func (p *native) Predict(x []float32, n int, dst []float32) ([]float32, error) {
 	if n == 0 {
 		return dst, nil
 	}
-	out := p.f.Predict(x, n, dst)
-	if len(out) != n*NumClasses {
-		// The engine broke its contract: a programmer error, not bad input.
-		panic(fmt.Sprintf("runtime: native Forwarder returned %d values for %d images, want %d",
-			len(out), n, n*NumClasses))
+	step := n
+	if p.info.MaxBatch > 0 {
+		step = p.info.MaxBatch
 	}
-	return out, nil
+	for lo := 0; lo < n; lo += step {
+		hi := min(lo+step, n)
+		want := dst[lo*NumClasses : hi*NumClasses]
+		out := p.f.Predict(x[lo*PixelsPerImage:hi*PixelsPerImage], hi-lo, want)
+		if len(out) != (hi-lo)*NumClasses {
+			// The engine broke its contract: a programmer error, not bad input.
+			panic(fmt.Sprintf("runtime: native Forwarder returned %d values for %d images, want %d",
+				len(out), hi-lo, (hi-lo)*NumClasses))
+		}
+		if &out[0] != &want[0] {
+			copy(want, out)
+		}
+	}
+	return dst, nil
 }
 
 // Info implements Predictor.

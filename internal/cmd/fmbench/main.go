@@ -307,7 +307,7 @@ func benchORT(c config, m *train.Model, d data, log io.Writer) (*PeerInfer, erro
 		return nil, err
 	}
 	open := func(threads int) (fmrt.Predictor, error) {
-		return fmrt.NewORT(model, fmrt.ORTOptions{LibraryPath: c.ortLibrary, IntraOpThreads: threads, Warn: io.Discard, ModelName: "fmbench book model"})
+		return fmrt.NewORT(model, fmrt.ORTOptions{Gate: onnxexport.GateOptions{}.Check, LibraryPath: c.ortLibrary, IntraOpThreads: threads, Warn: io.Discard, ModelName: "fmbench book model"})
 	}
 	p, err := open(c.threads)
 	if err != nil {
