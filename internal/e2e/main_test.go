@@ -72,6 +72,7 @@ type result struct {
 	code           int
 	stdout, stderr string
 	elapsed        time.Duration
+	maxRSSKB       int64 // the program's peak resident memory (getrusage)
 }
 
 // toolTimeout bounds one program run in the catalogue: every case fails
@@ -94,6 +95,11 @@ func runTool(t *testing.T, dir, tool string, stdin []byte, args ...string) resul
 	start := time.Now()
 	err := cmd.Run()
 	r := result{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
+	if ps := cmd.ProcessState; ps != nil {
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			r.maxRSSKB = ru.Maxrss
+		}
+	}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
