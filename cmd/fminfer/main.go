@@ -14,7 +14,8 @@
 //	0  success
 //	1  some inputs failed, or a check (parity, verify) did not pass
 //	2  usage error
-//	3  runtime failure: the model, the onnxruntime library or the dataset could not be loaded or run;
+//	3  runtime failure: the model, the onnxruntime library or the dataset could not be loaded or run
+//	   (a model the model check refuses: the message names the node, op and attribute, or the limit);
 //	   also an internal error (fminfer panicked: the message says so and asks for a bug report)
 //	4  the requested execution provider (CUDA) is not available
 package main
@@ -109,6 +110,9 @@ Usage:
   fminfer doctor                        what was found: onnxruntime, providers, data, model
 
 Run 'fminfer COMMAND --help' for the flags of a command, 'fminfer --help' for classification's.
+
+Every model passes the model check first, whichever engine runs it (--max-nodes,
+--max-activation-mb, --max-gflops, --external-data); a model it refuses is a runtime failure.
 
 Exit codes: 0 success; 1 some inputs failed, or a check did not pass; 2 usage error;
 3 runtime failure (model, onnxruntime library or dataset), or an internal error (a bug; please report it);
