@@ -14,10 +14,16 @@ import (
 
 	"github.com/fmkit/fmkit/internal/atomicfile"
 	"github.com/fmkit/fmkit/internal/cli"
+	"github.com/fmkit/fmkit/internal/userpath"
 	"github.com/fmkit/fmkit/pkg/fmnist"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 	"github.com/fmkit/fmkit/pkg/train"
 )
+
+// classifyBatch is the default number of images per engine call when classifying, as for
+// eval: a bounded engine call (256 x 3 KB of input) whatever the number of files; the model
+// gate lowers it for a model whose activations would not fit its memory limit.
+const classifyBatch = 256
 
 // maxImageBytes bounds an image file read into memory (the pixel cap of
 // fmnist.Preprocess bounds the decoded size).
@@ -30,6 +36,7 @@ var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif
 type classifyOptions struct {
 	eng      engineOptions
 	top      int
+	batch    int
 	asJSON   bool
 	polarity string
 	savePre  string
@@ -64,6 +71,7 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	fs := newFlags("fminfer", stdout, strings.TrimSpace(usage)+"\n\nClassification flags:")
 	o.eng.register(fs, true)
 	fs.IntVarP(&o.top, "top", "k", 1, "show the K most probable classes")
+	fs.IntVar(&o.batch, "batch", classifyBatch, "images per engine call (the model check may lower it to fit its memory limit)")
 	fs.BoolVar(&o.asJSON, "json", false, "print one JSON object per line and image")
 	fs.StringVar(&o.polarity, "polarity", "auto", "source polarity: auto, light (light object on dark, like the dataset) or dark (dark object on light, like catalog photos)")
 	fs.StringVar(&o.savePre, "save-preprocessed", "", "write the 28x28 image the model saw, as PNG, into this directory")
@@ -77,6 +85,9 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	if o.top < 1 || o.top > fmnist.NumClasses {
 		return cli.Usage(fmt.Errorf("--top must be between 1 and %d, got %d", fmnist.NumClasses, o.top))
+	}
+	if o.batch < 1 {
+		return cli.Usage(fmt.Errorf("--batch must be at least 1, got %d", o.batch))
 	}
 	pol, err := parsePolarity(o.polarity)
 	if err != nil {
@@ -106,6 +117,9 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			return cli.Usage(fmt.Errorf("--truth %q is neither a class name nor an index 0-9", o.truth))
 		}
 	}
+	if err := checkOutputs(o.explain, o.savePre, inputs); err != nil {
+		return err
+	}
 
 	results := make([]*result, len(inputs))
 	var batch []float32
@@ -134,11 +148,8 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if o.eng.verbose {
 			fmt.Fprintln(stderr, "fminfer:", describe(info))
 		}
-		probs, err := p.Predict(batch, len(good), nil)
+		probs, _, err := predictAll(p, batch, len(good), o.batch)
 		if err != nil {
-			return err
-		}
-		if err := checkFinite(probs, 0); err != nil {
 			return err
 		}
 		for i, r := range good {
@@ -160,7 +171,7 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		}
 		if r.Error != "" {
 			failed++
-			fmt.Fprintf(stderr, "fminfer: %s: %s\n", r.File, r.Error)
+			fmt.Fprintf(stderr, "fminfer: %s: %s\n", userpath.Show(r.File), userpath.Sanitize(r.Error))
 		}
 		if err := r.print(stdout, o.asJSON); err != nil {
 			return err
@@ -261,23 +272,24 @@ func preprocess(name string, stdin io.Reader, pol fmnist.Polarity) (*fmnist.Prep
 }
 
 func readImageFile(name string) ([]byte, error) {
-	st, err := os.Stat(name)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, errors.New("no such file")
-		}
-		return nil, err
-	}
-	if st.IsDir() {
+	// userpath never blocks on a named pipe and reads regular files only;
+	// the messages follow the file name, so they do not repeat it.
+	b, err := userpath.ReadFile(name, maxImageBytes)
+	var nr *userpath.NotRegularError
+	var le *userpath.LimitError
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.Is(err, os.ErrNotExist):
+		return nil, errors.New("no such file")
+	case errors.As(err, &nr) && nr.Mode.IsDir():
 		return nil, errors.New("is a directory")
-	}
-	if !st.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
-	if st.Size() > maxImageBytes {
+	case errors.As(err, &nr):
+		return nil, fmt.Errorf("not a regular file (%s)", userpath.Kind(nr.Mode))
+	case errors.As(err, &le):
 		return nil, fmt.Errorf("file larger than %d MiB", maxImageBytes>>20)
 	}
-	return os.ReadFile(name)
+	return nil, err
 }
 
 // fill sets the prediction fields from one image's probabilities.
@@ -308,11 +320,13 @@ func (r *result) print(w io.Writer, asJSON bool) error {
 		return err
 	}
 	if r.Error != "" {
-		_, err := fmt.Fprintf(w, "%s: error: %s\n", r.File, r.Error)
+		_, err := fmt.Fprintf(w, "%s: error: %s\n", userpath.Show(r.File), userpath.Sanitize(r.Error))
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s (%d) %.1f%%\n", r.File, r.Class, r.Index, 100*r.Probability)
+	// The name is quoted when it holds a control character: a newline in
+	// a file name cannot make up a result line.
+	fmt.Fprintf(&b, "%s: %s (%d) %.1f%%\n", userpath.Show(r.File), r.Class, r.Index, 100*r.Probability)
 	if len(r.Top) > 1 {
 		for i, t := range r.Top {
 			fmt.Fprintf(&b, "  %d. %-12s %6.2f%%\n", i+1, t.Class, 100*t.Probability)
@@ -324,10 +338,6 @@ func (r *result) print(w io.Writer, asJSON bool) error {
 
 // savePreprocessed writes what the model saw as DIR/NNN-name.png.
 func savePreprocessed(dir string, i int, r *result) error {
-	base := "stdin"
-	if r.File != "-" {
-		base = strings.TrimSuffix(filepath.Base(r.File), filepath.Ext(r.File))
-	}
-	path := filepath.Join(dir, fmt.Sprintf("%03d-%s.png", i, base))
+	path := preprocessedPath(dir, i, r.File)
 	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return png.Encode(w, r.pre.Gray) })
 }

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sort"
 
+	"github.com/fmkit/fmkit/internal/userpath"
 	"github.com/fmkit/fmkit/pkg/fmnist"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
@@ -46,7 +47,11 @@ func runDoctor(args []string, stdout, stderr io.Writer) error {
 	}
 	sum := sha256.Sum256(model)
 	r.Model, r.ModelBytes, r.ModelSHA256 = name, len(model), hex.EncodeToString(sum[:])
-	if _, info, err := onnxexport.Import(model); err != nil {
+	gopts, err := eng.gate.options()
+	if err != nil {
+		return err
+	}
+	if _, info, err := onnxexport.ImportWith(model, gopts); err != nil {
 		r.ModelErr = err.Error()
 	} else {
 		r.Metadata, r.Opset = info.Metadata, info.Opset
@@ -58,7 +63,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) error {
 	} else {
 		r.Library = &lib
 		for _, pv := range []fmrt.Provider{{Kind: fmrt.ProviderCPU}, {Kind: fmrt.ProviderCUDA, DeviceID: eng.provider.DeviceID}} {
-			p, err := fmrt.NewORT(model, fmrt.ORTOptions{LibraryPath: eng.library, Provider: pv, Warn: io.Discard, ModelName: name})
+			p, err := fmrt.NewORT(model, fmrt.ORTOptions{Gate: gopts.Check, LibraryPath: eng.library, Provider: pv, Warn: io.Discard, ModelName: name})
 			if err != nil {
 				r.Providers[pv.Kind.String()] = "unavailable: " + firstLine(err)
 				continue
@@ -68,7 +73,9 @@ func runDoctor(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	r.Providers["native"] = "available"
-	if dir, err := fmnist.Locate(*data); err != nil {
+	// Reverify: doctor hashes every dataset file whatever the verification
+	// stamps say, so a file changed behind a stamp's back is found here.
+	if dir, err := fmnist.Reverify(*data); err != nil {
 		r.DataErr = err.Error()
 	} else {
 		r.Data = dir
@@ -87,9 +94,9 @@ func runDoctor(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  %-7s %s\n", k, r.Providers[k])
 	}
 	if r.Data != "" {
-		fmt.Fprintf(stdout, "dataset:      %s (checksums verified)\n", r.Data)
+		fmt.Fprintf(stdout, "dataset:      %s (checksums verified now)\n", userpath.Show(r.Data))
 	} else {
-		fmt.Fprintf(stdout, "dataset:      not found: %s\n", r.DataErr)
+		fmt.Fprintf(stdout, "dataset:      not usable: %s\n", userpath.Sanitize(r.DataErr))
 	}
 	fmt.Fprintf(stdout, "model:        %s, %d bytes, sha256 %s\n", r.Model, r.ModelBytes, r.ModelSHA256)
 	if r.ModelErr != "" {

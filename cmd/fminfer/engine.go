@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 
 	"github.com/spf13/pflag"
 
 	"github.com/fmkit/fmkit/internal/cli"
+	"github.com/fmkit/fmkit/internal/userpath"
 	"github.com/fmkit/fmkit/models"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
@@ -33,6 +33,7 @@ type engineOptions struct {
 	library  string
 	threads  int
 	verbose  bool
+	gate     gateFlags
 }
 
 func (o *engineOptions) register(fs *pflag.FlagSet, withEngine bool) {
@@ -41,9 +42,10 @@ func (o *engineOptions) register(fs *pflag.FlagSet, withEngine bool) {
 		fs.StringVar(&o.engine, "engine", engineAuto, "engine: ort (onnxruntime), native, or auto (ort when its library is found, else native)")
 	}
 	fs.Var(&o.provider, "provider", "onnxruntime execution provider: cpu, cuda[:DEVICE] or auto (CUDA, else CPU with a warning)")
-	fs.StringVar(&o.library, "ort-library", "", "onnxruntime shared library (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, the set-up cache, system paths)")
-	fs.IntVar(&o.threads, "threads", 0, "threads per prediction (0: the engine's default)")
+	fs.StringVar(&o.library, "ort-library", "", "onnxruntime shared library (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, the set-up cache, system paths); one named here must load, even with --engine auto")
+	fs.IntVar(&o.threads, "threads", 0, fmt.Sprintf("threads per prediction, at most %d per CPU (0: the engine's default)", fmrt.ThreadsPerCPU))
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "say which engine, provider and library run")
+	o.gate.register(fs)
 }
 
 func (o *engineOptions) check() error {
@@ -52,10 +54,11 @@ func (o *engineOptions) check() error {
 	default:
 		return cli.Usage(fmt.Errorf("--engine must be ort, native or auto, got %q", o.engine))
 	}
-	if o.threads < 0 {
-		return cli.Usage(fmt.Errorf("--threads must be 0 or more, got %d", o.threads))
+	if o.threads < 0 || o.threads > fmrt.MaxThreads() {
+		return cli.Usage(fmt.Errorf("--threads must be between 0 and %d (%d per CPU), got %d", fmrt.MaxThreads(), fmrt.ThreadsPerCPU, o.threads))
 	}
-	return nil
+	_, err := o.gate.options()
+	return err
 }
 
 // modelBytes returns the chosen model and a name for messages.
@@ -63,21 +66,13 @@ func (o *engineOptions) modelBytes() ([]byte, string, error) {
 	if o.model == "" {
 		return models.Default, "embedded model " + models.DefaultName, nil
 	}
-	st, err := os.Stat(o.model)
+	// Only a regular file, opened without blocking (a FIFO is refused by
+	// its type), at most maxModelBytes.
+	b, err := userpath.ReadFile(o.model, maxModelBytes)
 	if err != nil {
 		return nil, "", fmt.Errorf("--model: %w", err)
 	}
-	if !st.Mode().IsRegular() {
-		return nil, "", fmt.Errorf("--model %s: not a regular file", o.model)
-	}
-	if st.Size() > maxModelBytes {
-		return nil, "", fmt.Errorf("--model %s: %d bytes exceeds the %d-byte limit", o.model, st.Size(), maxModelBytes)
-	}
-	b, err := os.ReadFile(o.model)
-	if err != nil {
-		return nil, "", fmt.Errorf("--model: %w", err)
-	}
-	return b, o.model, nil
+	return b, userpath.Show(o.model), nil
 }
 
 // open returns a predictor for engine (ort, native or auto), saying on
@@ -87,29 +82,44 @@ func (o *engineOptions) open(engine string, stderr io.Writer) (fmrt.Predictor, e
 	if err != nil {
 		return nil, err
 	}
+	gopts, err := o.gate.options()
+	if err != nil {
+		return nil, err
+	}
 	switch engine {
 	case engineNative:
-		return openNative(data, name, o.threads)
+		return openNative(data, name, o.threads, gopts)
 	case engineORT:
-		return o.openORT(data, name, stderr)
+		return o.openORT(data, name, gopts, stderr)
 	}
 	if _, err := fmrt.LoadLibrary(o.library); err != nil {
+		if o.library != "" {
+			// A library the user named that does not load is an error: auto
+			// falls back to the native engine only when none is named.
+			return nil, fmt.Errorf("--ort-library %s: %w", userpath.Show(o.library), err)
+		}
 		fmt.Fprintf(stderr, "note: onnxruntime is not available (%v); using the native engine\n", firstLine(err))
-		return openNative(data, name, o.threads)
+		return openNative(data, name, o.threads, gopts)
 	}
-	return o.openORT(data, name, stderr)
+	return o.openORT(data, name, gopts, stderr)
 }
 
-func (o *engineOptions) openORT(data []byte, name string, stderr io.Writer) (fmrt.Predictor, error) {
-	return fmrt.NewORT(data, fmrt.ORTOptions{LibraryPath: o.library, Provider: o.provider,
+// openORT runs the model on onnxruntime, which sees only what the model gate returns.
+func (o *engineOptions) openORT(data []byte, name string, gopts onnxexport.GateOptions, stderr io.Writer) (fmrt.Predictor, error) {
+	p, err := fmrt.NewORT(data, fmrt.ORTOptions{Gate: gopts.Check, LibraryPath: o.library, Provider: o.provider,
 		IntraOpThreads: o.threads, Warn: stderr, ModelName: name})
+	if err != nil {
+		return nil, withHint(err)
+	}
+	return p, nil
 }
 
-// openNative imports an ONNX model into the native engine.
-func openNative(data []byte, name string, threads int) (fmrt.Predictor, error) {
-	m, _, err := onnxexport.Import(data)
+// openNative imports an ONNX model into the native engine, through the model gate; one
+// engine call takes at most the images the gate's memory limit allows.
+func openNative(data []byte, name string, threads int, gopts onnxexport.GateOptions) (fmrt.Predictor, error) {
+	m, info, err := onnxexport.ImportWith(data, gopts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, withHint(fmt.Errorf("%s: %w", name, err))
 	}
 	if err := checkNativeShape(m, name); err != nil {
 		return nil, err
@@ -117,7 +127,7 @@ func openNative(data []byte, name string, threads int) (fmrt.Predictor, error) {
 	if threads > 0 {
 		m.SetThreads(threads)
 	}
-	return fmrt.NewNative(m, fmrt.Info{}), nil
+	return fmrt.NewNative(m, fmrt.Info{MaxBatch: info.MaxBatch}), nil
 }
 
 // checkNativeShape checks that m maps 1x28x28 images to 10 classes.
