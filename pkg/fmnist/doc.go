@@ -51,9 +51,122 @@
 //
 // # Preprocessing
 //
-// Preprocess and PreprocessImage repeat the steps that built the dataset from
-// product photos (trim, resize the longest edge to 28, sharpen, centre,
-// negate, 8-bit gray) on any PNG, JPEG, GIF, BMP, TIFF or WebP image; a
-// dataset image written as PNG comes back bit-exact. Inputs are never
-// modified; outputs are freshly allocated.
+// Preprocess and PreprocessImage turn any picture (PNG, JPEG, GIF, BMP, TIFF
+// or WebP, 8 or 16 bits, gray or colour, signed-integer TIFF included) into
+// the model's 28x28 input by the steps that built the dataset from product
+// photos (Xiao et al. 2017: trim the background, resize the longest edge to
+// 28, sharpen, centre, negate, 8-bit gray), made to survive the pictures
+// users take. Inputs are never modified; outputs are freshly allocated. The
+// steps, with their constants and where each comes from:
+//
+//  0. Orientation. Preprocess reads the EXIF Orientation tag (TIFF tag 274)
+//     from a JPEG's APP1 "Exif" segment, a TIFF's first IFD, a WebP's EXIF
+//     chunk or a PNG's eXIf chunk, in either byte order, with our own
+//     bounded reader (Orientation; no library: the one value needed is a
+//     dozen bytes into a structure whose every offset is checked, and a
+//     damaged tag reads as upright rather than failing the picture), and
+//     turns the picture upright (all eight values, as Exif 2.32 section
+//     4.6.5 defines them). Checked against PIL's ImageOps.exif_transpose
+//     (testdata/gen/fmnist/make_photo_fixtures.py).
+//  1. Gray and colour. Luma Y' = 0.299 R' + 0.587 G' + 0.114 B' on the
+//     gamma-encoded values (ITU-R BT.601, JPEG's own Y, which is used
+//     directly), kept at 16 bits; chroma (BT.601 Cb, Cr) only for the item
+//     search. A transparent picture is flattened onto white behind a dark
+//     object, black behind a light one (its transparent border decides).
+//  2. A working copy: luma and chroma averaged over f x f blocks so that the
+//     long side is at most 192 pixels (workMax: enough to hold an item a
+//     fifth of the frame wide at 38 pixels, and it averages sensor noise
+//     down by f), then smoothed with a 3x3 binomial kernel.
+//  3. The backdrop: a quadratic surface per channel (c0 + c1 u + c2 v + c3
+//     u^2 + c4 uv + c5 v^2) fitted to a border ring 3% of the short side
+//     wide (ringFrac). The fit is by consensus: the constant is the level
+//     most ring pixels lie near (within 3 times the ring's noise, measured
+//     from neighbouring differences, and 2/255 at least); the quadratic is
+//     kept only when a tenth more ring pixels agree with it. So a flat
+//     backdrop keeps its exact level, a lighting gradient or vignette is
+//     modelled, and an item covering part of the ring (or, spread over many
+//     levels, most of it) cannot bend the model.
+//  4. The item: every pixel's distance from the backdrop (luma and chroma
+//     together), thresholded with hysteresis. The low threshold is the
+//     ring's median distance plus 8 median absolute deviations (noiseK; 8
+//     MADs is about 5 standard deviations of Gaussian noise, so a handful of
+//     pixels in a working copy cross it by chance) and 6/255 at least
+//     (lowFloor, above JPEG's ringing on a clean backdrop); it follows the
+//     picture's own noise and texture. A region counts only if some pixel of
+//     it reaches 3 times that and 30/255 (highK, highFloor: every dataset
+//     item peaks at 254 or 255, so a real item reaches far above), and it
+//     covers 0.2% of the working copy (minAreaFrac, 6 pixels at least). The
+//     mask is closed with a 3x3 square (joins straps a pixel or two apart),
+//     and the largest region by mass (summed distance) is kept, with the
+//     regions holding 5% of its mass (keepMass) within a quarter of its size
+//     (keepGap): a sandal's separate strap, a bag's handle.
+//  5. Shadows, on pictures magnified 12 times or more (refineMin; a small
+//     picture's faint outskirts are its own): the box of the item's strong
+//     pixels (45% of its 95th-percentile difference, coreFrac) is grown by
+//     5% of its size (coreGrow); a side where the mask reaches beyond that,
+//     not on the opposite side, as a solid band (half filled, shadowFill)
+//     whose mean difference fades from 80% to 20% over at least 1.4 item
+//     pixels (shadowSoft; an item's own edge fades within one, a soft
+//     shadow's blur of 3% of the item or more over longer) is a shadow: the
+//     mask is cut back there and the crop takes the shadow's depth (its
+//     90th percentile) off every value. The 1.4 keeps a sneaker's white sole
+//     (a faint solid band with a sharp edge).
+//  6. No item. A picture with fewer than 8 pixels a side (MinSide), or in
+//     which no region passes step 4 (flat colour, gradient, texture, noise),
+//     comes back with NoObject set and a Reason; its Input is blank and
+//     fminfer reports it instead of classifying it. Measured on the photo
+//     benchmark: all blank pictures flagged, 0.3% of real items (items
+//     nearly the backdrop's shade).
+//  7. Polarity (Auto): a border ring that is clearly light (mean above 0.75)
+//     means a dark item, clearly dark (below 0.25) a light one, as before;
+//     between the two (a coloured table) the sign of the item's mean
+//     difference from the backdrop decides. A 28x28 picture keeps the border
+//     rule alone (the dataset's items touch and can fill its 1-pixel ring).
+//  8. Intensities as in the dataset: each pixel's difference from the
+//     backdrop relative to the light the backdrop reflects, (back-p)/back
+//     for a dark item and (p-back)/(1-back) for a light one, which evens out
+//     uneven light and is exactly the negated luma on white (or the luma on
+//     black). Outside the mask (grown by one working pixel to keep the faint
+//     rim) the crop is exactly 0. On a flawless backdrop (no deviation at
+//     all in the full-resolution ring: rendered and catalog pictures) nothing
+//     is masked and the crop box is the extent of every differing pixel near
+//     the item, as in the dataset's trimming.
+//  9. Tilt. The angle within 25 degrees (deskewMax, step 0.5) that makes the
+//     mask's bounding box smallest is turned back when it is 3 degrees or
+//     more (deskewMin) and shrinks the box by 6% or more (deskewGain; a
+//     tilted box grows by about sin(2 tilt)); a best angle at the end of the
+//     search is a diagonal shape, not a tilt. Fashion-MNIST's items stand
+//     straight. The turned crop is sampled bilinearly after block averaging
+//     (no aliasing).
+//  10. Edges at half height, on crops magnified 12 times or more
+//     (refineMin): a blurred or interpolated edge fades over about an
+//     output pixel and its tail would widen the box; each side moves in to
+//     the first row or column reaching half of the value half an output
+//     pixel further in. Below 12 (the catalog copies of
+//     TestPreprocessCatalogJPEG are 8) a faint edge row is often a real part
+//     of the item: measured there, half-height edges raise the mean
+//     difference from the dataset from 2.03 to 2.9. A side at the picture's
+//     edge stays where the item is cut off (6/255 or more there,
+//     borderFloor).
+//  11. Resizing: the longest edge of the box becomes 28 pixels, the other
+//     keeps the aspect ratio (rounded, at least 1), by area averaging: each
+//     output pixel is the exact area-weighted mean of the source pixels it
+//     covers, computed in integers and rounded half up. When the box is
+//     reduced more than twofold, an unsharp mask (amount 4/5, 3x3 binomial
+//     blur) stands in for the dataset's sharpening step (tuned on
+//     TestPreprocessCatalogJPEG: mean difference 2.05, 6.82 without it).
+//  12. Contrast: a crop whose brightest pixel is below 224 (normaliseBelow)
+//     is stretched to peak at 255, as every dataset image does (their
+//     maxima are 254 or 255); blur alone takes less than that off (the
+//     catalog copies all peak at 220 or more, and stretching them would move
+//     them from the dataset).
+//  13. Centring on a black 28x28 canvas; an odd margin puts the extra pixel
+//     before the item, as the dataset does for 99.6% of its images.
+//
+// A picture that is already 28x28 skips steps 2 to 13 for its pixels
+// (PreprocessOptions.AlwaysReframe forces them), so a dataset image comes
+// back bit-exact; it is still searched for an item.
+//
+// The photo benchmark (photobench_test.go, make test-long) measures all of
+// this on pictures internal/photogen makes from the test set.
 package fmnist

@@ -11,6 +11,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -173,7 +174,114 @@ func imageFixtures(t testing.TB) map[string][]byte {
 		"truncated.jpg":         enc(func(b *bytes.Buffer) error { return jpeg.Encode(b, obj, nil) })[:300],
 		"empty.png":             {},
 		"text.png":              []byte("hello, this is not an image\n"),
+		// 16-bit pictures, each value v*257 of object.png's v (so they must
+		// preprocess exactly as object.png does): RGB as scanners write it
+		// (big-endian TIFF, and PNG), and gray with signed samples
+		// (SampleFormat 2, stored as v*257-32768); a floating-point TIFF
+		// stays unsupported.
+		"object-rgb48.png":     enc(func(b *bytes.Buffer) error { return png.Encode(b, rgb48(obj)) }),
+		"object-rgb48be.tiff":  tiffFixture(binary.BigEndian, obj, 3, 16, 1),
+		"object-signed16.tiff": tiffFixture(binary.LittleEndian, obj, 1, 16, 2),
+		"object-float32.tiff":  tiffFixture(binary.LittleEndian, obj, 1, 32, 3),
 	}
+}
+
+// rgb48 copies an image as gray into 16-bit RGB, each value v*257.
+func rgb48(img image.Image) *image.RGBA64 {
+	g := toGray(img)
+	m := image.NewRGBA64(g.Rect)
+	for y := g.Rect.Min.Y; y < g.Rect.Max.Y; y++ {
+		for x := g.Rect.Min.X; x < g.Rect.Max.X; x++ {
+			v := uint16(g.GrayAt(x, y).Y) * 257
+			m.SetRGBA64(x, y, color.RGBA64{v, v, v, 0xffff})
+		}
+	}
+	return m
+}
+
+// toGray converts img to 8-bit gray.
+func toGray(img image.Image) *image.Gray {
+	g := image.NewGray(img.Bounds())
+	for y := g.Rect.Min.Y; y < g.Rect.Max.Y; y++ {
+		for x := g.Rect.Min.X; x < g.Rect.Max.X; x++ {
+			g.Set(x, y, img.At(x, y))
+		}
+	}
+	return g
+}
+
+type byteOrder interface {
+	binary.ByteOrder
+	binary.AppendByteOrder
+}
+
+// tiffFixture writes img (as gray) as an uncompressed single-strip TIFF with spp
+// samples of bps bits per pixel in the given SampleFormat (1 unsigned, 2
+// signed, 3 float), each sample the gray value scaled to the sample type.
+func tiffFixture(order byteOrder, img image.Image, spp, bps, format int) []byte {
+	g := toGray(img)
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	var pix []byte
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			v := g.GrayAt(x, y).Y
+			for c := 0; c < spp; c++ {
+				switch {
+				case format == 3:
+					pix = order.AppendUint32(pix, math.Float32bits(float32(v)/255))
+				case format == 2:
+					pix = order.AppendUint16(pix, uint16(int(v)*257-32768))
+				default:
+					pix = order.AppendUint16(pix, uint16(v)*257)
+				}
+			}
+		}
+	}
+	photometric := 1 // BlackIsZero
+	if spp == 3 {
+		photometric = 2 // RGB
+	}
+	type entry struct{ tag, typ, count, val uint32 }
+	const dataAt = 8
+	ifd := dataAt + uint32(len(pix))
+	extra := ifd + 2 + 12*10 + 4 // BitsPerSample and SampleFormat arrays, when spp > 2
+	entries := []entry{
+		{256, 3, 1, uint32(w)}, {257, 3, 1, uint32(h)}, {258, 3, uint32(spp), uint32(bps)}, {259, 3, 1, 1},
+		{262, 3, 1, uint32(photometric)}, {273, 4, 1, dataAt}, {277, 3, 1, uint32(spp)}, {278, 3, 1, uint32(h)},
+		{279, 4, 1, uint32(len(pix))}, {339, 3, uint32(spp), uint32(format)},
+	}
+	b := []byte("II*\x00")
+	if order == binary.BigEndian {
+		b = []byte("MM\x00*")
+	}
+	b = order.AppendUint32(b, ifd)
+	b = append(b, pix...)
+	b = order.AppendUint16(b, uint16(len(entries)))
+	var tail []byte
+	for _, e := range entries {
+		b = order.AppendUint16(b, uint16(e.tag))
+		b = order.AppendUint16(b, uint16(e.typ))
+		b = order.AppendUint32(b, e.count)
+		switch {
+		case e.count > 2: // an array of SHORTs, after the IFD
+			b = order.AppendUint32(b, extra+uint32(len(tail)))
+			for i := uint32(0); i < e.count; i++ {
+				tail = order.AppendUint16(tail, uint16(e.val))
+			}
+		case e.typ == 3:
+			for i := uint32(0); i < 2; i++ {
+				v := uint16(0)
+				if i < e.count {
+					v = uint16(e.val)
+				}
+				b = order.AppendUint16(b, v)
+			}
+		default:
+			b = order.AppendUint32(b, e.val)
+		}
+	}
+	b = order.AppendUint32(b, 0)
+	return append(b, tail...)
 }
 
 func TestFixtures(t *testing.T) {

@@ -6,16 +6,16 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/gif"  // registers GIF
-	_ "image/jpeg" // registers JPEG
-	_ "image/png"  // registers PNG
+	_ "image/gif" // registers GIF
+	"image/jpeg"
+	"image/png"
 	"io"
 	"math"
 	"slices"
 	"strings"
 
-	_ "golang.org/x/image/bmp"  // registers BMP
-	_ "golang.org/x/image/tiff" // registers TIFF
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp" // registers WebP
 )
 
@@ -37,6 +37,10 @@ var (
 	// ErrCorrupt: the format was recognised but the image cannot be decoded
 	// (truncated or damaged).
 	ErrCorrupt = errors.New("corrupt image")
+	// ErrUnsupported: the image is valid but uses a feature the decoders do
+	// not implement (a floating-point TIFF, a 12-bit JPEG, ...); the message
+	// names the feature.
+	ErrUnsupported = errors.New("unsupported image")
 )
 
 // Polarity says which way round an image's intensities are.
@@ -89,6 +93,14 @@ type PreprocessOptions struct {
 	// back bit-exact: reframing would move about 1 in 200 of them by one pixel
 	// and rescale the 1.7% whose objects are 27 pixels long.
 	AlwaysReframe bool
+	// Orientation is the EXIF orientation (1-8, see OrientUpright and the
+	// rest) the pixels are stored under; it is applied before the item is
+	// framed. PreprocessImage takes 0 as upright. Preprocess reads it from
+	// the file when it is 0, and ignores the file's tag when it is -1.
+	Orientation int
+	// Steps asks for Preprocessed.Steps, the pictures of the intermediate
+	// steps (for fminfer --explain).
+	Steps bool
 }
 
 // Preprocessed is an image turned into the model's input.
@@ -96,40 +108,96 @@ type Preprocessed struct {
 	Gray     *image.Gray     // 28x28, a light object on a dark background
 	Input    []float32       // the 784 pixels of Gray scaled to [0,1], row-major
 	Format   string          // the decoder's name ("png", "jpeg", ...); "" from PreprocessImage
-	Width    int             // source width in pixels
-	Height   int             // source height in pixels
+	Width    int             // width of the picture as shown upright (after Orientation), in pixels
+	Height   int             // height of the picture as shown upright, in pixels
 	Polarity Polarity        // the source's polarity as used: LightOnDark or DarkOnLight, never Auto
 	Inverted bool            // intensities were negated (Polarity was DarkOnLight)
-	Box      image.Rectangle // the object's bounding box in source coordinates; empty if the image is blank
+	Box      image.Rectangle // the item's crop box in the upright picture's coordinates; empty when there is no item
+	// Orientation is the EXIF orientation that was applied (1: none).
+	Orientation int
+	// Tilt is the item's tilt in degrees, clockwise positive as the picture
+	// is shown, that was turned back to stand it upright; 0 when it stood
+	// straight.
+	Tilt float64
+	// NoObject says that no item was found in the picture: Input is blank
+	// and must not be classified. Reason says why ("nothing in the picture
+	// stands out from its backdrop", ...).
+	NoObject bool
+	Reason   string
+	// Steps holds pictures of the intermediate steps when
+	// PreprocessOptions.Steps asked for them; nil otherwise.
+	Steps *Steps
 }
 
-// Preprocess decodes an image (PNG, JPEG, GIF, BMP, TIFF or WebP) and turns it
-// into the model's 28x28 input with PreprocessImage. The header is read
-// first, and an image larger than opt.MaxPixels is refused before any pixel
-// is decoded.
+// Steps shows how an input was found, at the working resolution (the long
+// side at most 256 pixels), as shown upright.
+type Steps struct {
+	// Picture is the picture as oriented, in colour when it has colour.
+	Picture *image.NRGBA
+	// Mask marks the pixels taken for the item (255) on Picture; nil when
+	// no item was found.
+	Mask *image.Gray
+	// Box is the crop box on Picture; empty when no item was found.
+	Box image.Rectangle
+}
+
+// DefaultMaxBytes is the default limit on the size of an image file given to
+// Preprocess: 256 MiB.
+const DefaultMaxBytes = 256 << 20
+
+// Preprocess decodes an image (PNG, JPEG, GIF, BMP, TIFF or WebP), applies
+// its EXIF orientation, and turns it into the model's 28x28 input with
+// PreprocessImage. The header is read first, and an image larger than
+// opt.MaxPixels is refused before any pixel is decoded; a file larger than
+// DefaultMaxBytes is refused as it is read.
 func Preprocess(r io.Reader, opt PreprocessOptions) (*Preprocessed, error) {
-	var head bytes.Buffer
-	cfg, format, err := decodeConfig(io.TeeReader(r, &head))
+	data, err := io.ReadAll(io.LimitReader(r, DefaultMaxBytes+1))
 	if err != nil {
-		switch {
-		case head.Len() == 0:
-			return nil, fmt.Errorf("%w: empty input", ErrNotImage)
-		case errors.Is(err, image.ErrFormat):
-			return nil, fmt.Errorf("%w: unknown format (the data starts with %q); want PNG, JPEG, GIF, BMP, TIFF or WebP", ErrNotImage, head.Bytes()[:min(head.Len(), 8)])
+		return nil, fmt.Errorf("%w: reading: %v", ErrCorrupt, err)
+	}
+	if len(data) > DefaultMaxBytes {
+		return nil, fmt.Errorf("%w: the file is larger than %d MiB", ErrTooLarge, DefaultMaxBytes>>20)
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%w: empty input", ErrNotImage)
+	}
+	signed := false
+	cfg, format, err := decodeConfig(bytes.NewReader(data))
+	if err != nil && isTIFF(data) && strings.Contains(err.Error(), "sample format") {
+		// x/image/tiff reads unsigned samples only: signed ones are read as
+		// unsigned and moved into range below; others are named.
+		if data, err = signedTIFF(data); err != nil {
+			return nil, fmt.Errorf("%w: tiff image: %v", ErrUnsupported, err)
 		}
-		return nil, fmt.Errorf("%w: %s", ErrCorrupt, describeDecodeErr(err))
+		signed = true
+		cfg, format, err = decodeConfig(bytes.NewReader(data))
+	}
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			return nil, fmt.Errorf("%w: unknown format (the data starts with %q); want PNG, JPEG, GIF, BMP, TIFF or WebP", ErrNotImage, data[:min(len(data), 8)])
+		}
+		return nil, fmt.Errorf("%w: %s", decodeErrKind(err), describeDecodeErr(err))
 	}
 	if err := checkPixels(cfg.Width, cfg.Height, opt.MaxPixels); err != nil {
 		return nil, err
 	}
-	img, err := decode(io.MultiReader(&head, r))
+	img, err := decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s image: %s", ErrCorrupt, format, describeDecodeErr(err))
+		return nil, fmt.Errorf("%w: %s image: %s", decodeErrKind(err), format, describeDecodeErr(err))
 	}
 	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
 		if err := checkPixels(b.Dx(), b.Dy(), opt.MaxPixels); err != nil {
 			return nil, err
 		}
+	}
+	if signed {
+		flipSign(img)
+	}
+	switch opt.Orientation {
+	case 0:
+		opt.Orientation = Orientation(data)
+	case -1:
+		opt.Orientation = OrientUpright
 	}
 	p, err := PreprocessImage(img, opt)
 	if err != nil {
@@ -158,6 +226,18 @@ func decode(r io.Reader) (img image.Image, err error) {
 	}()
 	img, _, err = image.Decode(r)
 	return img, err
+}
+
+// decodeErrKind tells an unimplemented feature (ErrUnsupported) from damage
+// (ErrCorrupt).
+func decodeErrKind(err error) error {
+	var pu png.UnsupportedError
+	var ju jpeg.UnsupportedError
+	var tu tiff.UnsupportedError
+	if errors.As(err, &pu) || errors.As(err, &ju) || errors.As(err, &tu) || errors.Is(err, bmp.ErrUnsupported) {
+		return ErrUnsupported
+	}
+	return ErrCorrupt
 }
 
 func describeDecodeErr(err error) string {
@@ -198,37 +278,14 @@ func megapixels(n int64) string {
 	return fmt.Sprintf("%d-pixel", n)
 }
 
-// PreprocessImage turns a decoded image into the model's 28x28 input, by the
-// steps that built Fashion-MNIST from product photos:
+// PreprocessImage turns a decoded image into the model's 28x28 input; the
+// steps and their constants are described in the package documentation
+// (doc.go, "Preprocessing"). The image is taken as stored under
+// opt.Orientation (0 or 1: upright).
 //
-//  1. Grayscale: luma Y' = 0.299 R' + 0.587 G' + 0.114 B' on the
-//     gamma-encoded values (ITU-R BT.601, the weights of color.GrayModel and
-//     of JPEG's Y channel, which is used directly for YCbCr images), kept at
-//     16 bits.
-//  2. Polarity: Auto looks at a ring of border pixels: a light border
-//     (mean above half scale) means a dark object on a light background,
-//     which is inverted. When the border is mostly transparent, the
-//     transparent area is the background and the object's own mean
-//     (alpha-weighted) decides: a dark object gets a light background.
-//  3. Alpha is flattened onto the background of that polarity (white behind
-//     a dark object, black behind a light one), then the image is inverted if
-//     it is DarkOnLight.
-//  4. Trimming: the background level is the median of the border ring and
-//     its noise the median absolute deviation of the ring from it; the object
-//     is the bounding box of pixels more than 5 deviations above the level
-//     (any pixel above it on a clean background). The background level is
-//     mapped to black and the rest stretched to full scale.
-//  5. Resizing: the longest edge of the box becomes 28 pixels, the other
-//     keeps the aspect ratio (rounded, at least 1), by area averaging: each
-//     output pixel is the exact area-weighted mean of the source pixels it
-//     covers, computed in integers and rounded half up. When the box is
-//     reduced more than twofold, an unsharp mask (amount 4/5, 3x3 binomial
-//     blur) stands in for the dataset's sharpening step.
-//  6. Centring on a black 28x28 canvas; an odd margin puts the extra pixel
-//     before the object, as the dataset does for 99.6% of its images.
-//
-// An image that is already 28x28 skips steps 4 to 6 unless
-// opt.AlwaysReframe is set, so a dataset image comes back bit-exact.
+// A picture in which no item can be found (flat, a gradient, a texture,
+// noise, fewer than MinSide pixels a side) comes back with NoObject set and
+// the reason; its Input is then blank and must not be classified.
 func PreprocessImage(img image.Image, opt PreprocessOptions) (*Preprocessed, error) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
@@ -238,32 +295,87 @@ func PreprocessImage(img image.Image, opt PreprocessOptions) (*Preprocessed, err
 	if opt.Polarity < Auto || opt.Polarity > DarkOnLight {
 		return nil, fmt.Errorf("fmnist: invalid polarity %d", int(opt.Polarity))
 	}
-	pl := toLuma(img)
-	pol := opt.Polarity
-	if pol == Auto {
-		pol = pl.detectPolarity()
+	o := opt.Orientation
+	if o < 0 || o > 8 {
+		return nil, fmt.Errorf("fmnist: invalid orientation %d", o)
 	}
-	v := pl.flatten(pol == DarkOnLight)
+	o = max(o, OrientUpright)
+	if o != OrientUpright {
+		img = orientImage(img, o)
+		b = img.Bounds()
+		w, h = b.Dx(), b.Dy()
+	}
+	pl := toLuma(img)
+	defer putU16(pl.y)
+	pol := opt.Polarity
+	if pol == Auto && pl.alpha != nil {
+		pol = pl.detectPolarity() // a transparent background decides first
+	}
+	y := pl.composite(pol == DarkOnLight)
 
 	res := &Preprocessed{
-		Width: w, Height: h, Polarity: pol, Inverted: pol == DarkOnLight,
+		Width: w, Height: h, Orientation: o,
 		Gray: image.NewGray(image.Rect(0, 0, Size, Size)),
 	}
+	res.Input = make([]float32, Size*Size)
+	if w < MinSide || h < MinSide {
+		res.Polarity = max(pol, LightOnDark)
+		if pol == Auto {
+			res.Polarity = pl.detectPolarity()
+		}
+		res.Inverted = res.Polarity == DarkOnLight
+		res.NoObject = true
+		res.Reason = fmt.Sprintf("the picture is %dx%d pixels, too small to show one (at least %d a side)", w, h, MinSide)
+		return res, nil
+	}
+	wk := newWork(y, w, h, img, pl.alpha == nil)
+	sg := segment(wk)
+	if pol == Auto {
+		// A clearly light or dark border decides, as it always has; a
+		// mid-tone backdrop (a coloured table) leaves it to whether the item
+		// found is darker or lighter than the backdrop. A picture framed
+		// like the dataset (28x28) keeps the border rule: its item touches
+		// the border and can fill most of it.
+		switch m := pl.ringMean(); {
+		case sg.reason != "" || w == Size && h == Size && !opt.AlwaysReframe:
+			pol = pl.detectPolarity()
+		case m >= 0.75:
+			pol = DarkOnLight
+		case m <= 0.25:
+			pol = LightOnDark
+		case sg.dark:
+			pol = DarkOnLight
+		default:
+			pol = LightOnDark
+		}
+	}
+	res.Polarity, res.Inverted = pol, pol == DarkOnLight
+	res.NoObject, res.Reason = sg.reason != "", sg.reason
+	if opt.Steps {
+		res.Steps = newSteps(wk, sg)
+	}
 	if w == Size && h == Size && !opt.AlwaysReframe {
+		// Already framed like the dataset: convert only, so that a dataset
+		// image comes back bit-exact.
+		v := y
+		if pol == DarkOnLight {
+			v = slices.Clone(y)
+			for i, x := range v {
+				v[i] = 0xffff - x
+			}
+		}
 		for i, x := range v {
 			res.Gray.Pix[i] = uint8((uint32(x) + 128) / 257)
 		}
-		res.Box = b
-		if allBelow(v, 1) {
-			res.Box = image.Rectangle{}
+		if !allBelow(v, 1) {
+			res.Box = image.Rect(0, 0, res.Width, res.Height)
 		}
-	} else {
-		box := reframe(v, w, h, res.Gray.Pix)
-		if !box.Empty() {
-			res.Box = box.Add(b.Min)
-		}
+	} else if !res.NoObject {
+		res.Box, res.Tilt = reframe(y, w, h, wk, sg, pol == DarkOnLight, res.Gray.Pix)
 	}
-	res.Input = make([]float32, Size*Size)
+	if !res.Box.Empty() {
+		res.Box = res.Box.Add(b.Min)
+	}
 	Scale(res.Input, res.Gray.Pix)
 	return res, nil
 }
@@ -295,7 +407,7 @@ func luma16(r, g, b uint32) uint16 {
 func toLuma(img image.Image) *lumaPlane {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	p := &lumaPlane{w: w, h: h, y: make([]uint16, w*h)}
+	p := &lumaPlane{w: w, h: h, y: getU16(w*h, false)} // every element is written below
 	switch m := img.(type) {
 	case *image.Gray:
 		for y := 0; y < h; y++ {
@@ -308,6 +420,34 @@ func toLuma(img image.Image) *lumaPlane {
 				dst[x] = uint16(row[x]) * 257
 			}
 		}
+		return p
+	case *image.Gray16:
+		for y := 0; y < h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			dst := p.y[y*w : (y+1)*w]
+			for x := range dst {
+				dst[x] = uint16(row[2*x])<<8 | uint16(row[2*x+1])
+			}
+		}
+		return p
+	case *image.RGBA64:
+		var alpha []uint16
+		for y := 0; y < h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			dst := p.y[y*w : (y+1)*w]
+			for x := range dst {
+				s := row[8*x : 8*x+8 : 8*x+8]
+				r, g, bb := uint32(s[0])<<8|uint32(s[1]), uint32(s[2])<<8|uint32(s[3]), uint32(s[4])<<8|uint32(s[5])
+				dst[x] = luma16(r, g, bb)
+				if a := uint16(s[6])<<8 | uint16(s[7]); a != 0xffff {
+					if alpha == nil {
+						alpha = opaque(w * h)
+					}
+					alpha[y*w+x] = a
+				}
+			}
+		}
+		p.alpha = alpha
 		return p
 	case *image.YCbCr:
 		for y := 0; y < h; y++ {
@@ -436,7 +576,17 @@ func forRing(w, h int, f func(i int)) {
 	}
 }
 
-// detectPolarity implements Auto; see PreprocessImage.
+// ringMean is the mean luma of the border ring, in [0,1].
+func (p *lumaPlane) ringMean() float64 {
+	var n, sy uint64
+	forRing(p.w, p.h, func(i int) {
+		n++
+		sy += uint64(p.y[i])
+	})
+	return float64(sy) / float64(max(n, 1)) / 0xffff
+}
+
+// detectPolarity decides Auto from the border alone; see PreprocessImage.
 func (p *lumaPlane) detectPolarity() Polarity {
 	var n, sy, sa uint64
 	forRing(p.w, p.h, func(i int) {
@@ -471,81 +621,17 @@ func (p *lumaPlane) detectPolarity() Polarity {
 	return LightOnDark
 }
 
-// flatten composites the plane onto white (invert) or black, then inverts it
-// if asked, giving a light-on-dark 16-bit plane.
-func (p *lumaPlane) flatten(invert bool) []uint16 {
+// composite returns the plane's luma composited onto white (a dark object)
+// or black (a light one); an opaque plane's luma comes back as it is.
+func (p *lumaPlane) composite(onWhite bool) []uint16 {
 	v := p.y
-	if p.alpha != nil && invert {
+	if p.alpha != nil && onWhite {
 		for i, a := range p.alpha {
 			v[i] += 0xffff - a // premultiplied luma over white: y + (1-a)*white
 		}
 	}
-	if invert {
-		for i, x := range v {
-			v[i] = 0xffff - x
-		}
-	}
 	return v
 }
-
-// reframe trims, resizes and centres the light-on-dark plane v (w x h) into
-// dst (28x28 bytes), returning the object's box in v's coordinates.
-func reframe(v []uint16, w, h int, dst []uint8) image.Rectangle {
-	clear(dst)
-	// Background level: the median of the border ring.
-	var ring []uint16
-	forRing(w, h, func(i int) { ring = append(ring, v[i]) })
-	slices.Sort(ring)
-	bg := ring[len(ring)/2]
-	// Noise: the median absolute deviation of the ring from bg.
-	for i, x := range ring {
-		if x >= bg {
-			ring[i] = x - bg
-		} else {
-			ring[i] = bg - x
-		}
-	}
-	slices.Sort(ring)
-	thr := bg + uint16(min(int(65535-bg), noiseK*int(ring[len(ring)/2])))
-
-	box := image.Rectangle{Min: image.Pt(w, h)}
-	for y := 0; y < h; y++ {
-		row := v[y*w : (y+1)*w]
-		x0 := slices.IndexFunc(row, func(x uint16) bool { return x > thr })
-		if x0 < 0 {
-			continue
-		}
-		x1 := w
-		for x1 > x0 && row[x1-1] <= thr {
-			x1--
-		}
-		box.Min.X, box.Max.X = min(box.Min.X, x0), max(box.Max.X, x1)
-		box.Min.Y, box.Max.Y = min(box.Min.Y, y), y+1
-	}
-	if box.Empty() {
-		return image.Rectangle{}
-	}
-	cw, ch := box.Dx(), box.Dy()
-	ow, oh := Size, Size
-	if cw > ch {
-		oh = max(1, (2*ch*Size+cw)/(2*cw)) // round(ch*28/cw)
-	} else if ch > cw {
-		ow = max(1, (2*cw*Size+ch)/(2*ch))
-	}
-	out := areaResize(v, w, box, bg, ow, oh)
-	if max(cw, ch) > 2*Size {
-		sharpen(out, ow, oh)
-	}
-	x0, y0 := (Size-ow+1)/2, (Size-oh+1)/2
-	for y := 0; y < oh; y++ {
-		copy(dst[(y0+y)*Size+x0:], out[y*ow:(y+1)*ow])
-	}
-	return box
-}
-
-// noiseK scales the background noise (median absolute deviation of the
-// border ring) into the trimming threshold.
-const noiseK = 5
 
 // sharpen applies an unsharp mask of amount 4/5 with a 3x3 binomial blur
 // (edges repeated) to the w x h bytes of p, in exact integer arithmetic:
