@@ -3,7 +3,7 @@
 #   make demo    the main job, end to end (does its own set-up)
 #   make test    every test, as CI runs them (does its own set-up)
 #
-# Other targets: setup, build, test-long (full-length training checks), bench, fuzz (long local fuzzing),
+# Other targets: setup, build, test-long (full-length training checks and the photo benchmark), bench, fuzz (long local fuzzing),
 # default-model (retrains models/fmnist.onnx),
 # generate, check-generated, lint.
 
@@ -46,7 +46,7 @@ check-generated:
 
 # The long checks: full-length training runs that assert the book's accuracy figures.
 test-long: setup
-	$(GO) test -run 'Long' -timeout 4h -v ./...
+	$(GO) test -run 'Long|PhotoBenchmark' -timeout 4h -v ./...
 
 # The default model that fminfer embeds (see models/README.md): the book's recipe with early
 # stopping on val_loss (patience 3, best weights restored), seed 1, 2 threads.

@@ -56,6 +56,8 @@ type result struct {
 	Engine        string    `json:"engine,omitempty"`
 	Provider      string    `json:"provider,omitempty"`
 	Error         string    `json:"error,omitempty"`
+	NoObject      bool      `json:"no_object,omitempty"`
+	Reason        string    `json:"reason,omitempty"`
 
 	pre *fmnist.Preprocessed
 }
@@ -127,13 +129,19 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	for i, in := range inputs {
 		r := &result{File: in, Index: -1}
 		results[i] = r
-		pre, err := preprocess(in, stdin, pol)
+		pre, err := preprocess(in, stdin, pol, o.explain != "")
 		if err != nil {
 			r.Error = err.Error()
 			continue
 		}
 		r.pre = pre
 		r.Inverted = pre.Inverted
+		if pre.NoObject {
+			// Never a class for a picture of nothing: a failed input.
+			r.NoObject, r.Reason = true, pre.Reason
+			r.Error = "no item found: " + pre.Reason
+			continue
+		}
 		batch = append(batch, pre.Input...)
 		good = append(good, r)
 	}
@@ -164,7 +172,8 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 				r.Error = err.Error()
 			}
 		}
-		if r.Error == "" && o.explain != "" {
+		if (r.Error == "" || r.NoObject) && o.explain != "" {
+			// A picture of nothing gets its explanation too: it shows why.
 			if err := explain(o.explain, r, truth); err != nil {
 				r.Error = err.Error()
 			}
@@ -254,7 +263,7 @@ func extList() string {
 }
 
 // preprocess reads one input and turns it into the model's input.
-func preprocess(name string, stdin io.Reader, pol fmnist.Polarity) (*fmnist.Preprocessed, error) {
+func preprocess(name string, stdin io.Reader, pol fmnist.Polarity, steps bool) (*fmnist.Preprocessed, error) {
 	var data []byte
 	var err error
 	if name == "-" {
@@ -268,7 +277,7 @@ func preprocess(name string, stdin io.Reader, pol fmnist.Polarity) (*fmnist.Prep
 	if len(data) > maxImageBytes {
 		return nil, fmt.Errorf("file larger than %d MiB", maxImageBytes>>20)
 	}
-	return fmnist.Preprocess(bytes.NewReader(data), fmnist.PreprocessOptions{Polarity: pol})
+	return fmnist.Preprocess(bytes.NewReader(data), fmnist.PreprocessOptions{Polarity: pol, Steps: steps})
 }
 
 func readImageFile(name string) ([]byte, error) {
@@ -317,6 +326,10 @@ func (r *result) print(w io.Writer, asJSON bool) error {
 			return err
 		}
 		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	if r.NoObject {
+		_, err := fmt.Fprintf(w, "%s: no item found: %s\n", userpath.Show(r.File), userpath.Sanitize(r.Reason))
 		return err
 	}
 	if r.Error != "" {

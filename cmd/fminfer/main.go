@@ -111,10 +111,16 @@ Usage:
 
 Run 'fminfer COMMAND --help' for the flags of a command, 'fminfer --help' for classification's.
 
+Pictures are turned upright by their EXIF orientation, the item is found on its backdrop
+(noise, colour, uneven light, shadows and a tilt allowed), cropped and framed like the
+dataset. A picture in which no item is found is reported ("no item found: REASON"; in
+--json "no_object": true and "reason") and counts as a failed input, never as a class.
+--explain draws the steps (the picture, the item's mask and crop box, the 28x28 input).
+
 Every model passes the model check first, whichever engine runs it (--max-nodes,
 --max-activation-mb, --max-gflops, --external-data); a model it refuses is a runtime failure.
 
-Exit codes: 0 success; 1 some inputs failed, or a check did not pass; 2 usage error;
+Exit codes: 0 success; 1 some inputs failed (no item found included), or a check did not pass; 2 usage error;
 3 runtime failure (model, onnxruntime library or dataset), or an internal error (a bug; please report it);
 4 the requested execution provider is not available.
 `

@@ -441,3 +441,115 @@ func TestCatalogAccuracy(t *testing.T) {
 		t.Errorf("PNG accuracy %d/%d (want >= 85%%), same class %d/%d (want >= 80%%)", rightP, n, same, n)
 	}
 }
+
+// Pictures of nothing are reported as such, never classified: a line in the
+// text, no_object and a reason in the JSON, a failed input (exit 1); --explain
+// still draws why.
+func TestNoObject(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, img image.Image) string {
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	flat := image.NewNRGBA(image.Rect(0, 0, 300, 200))
+	for i := range flat.Pix {
+		flat.Pix[i] = []uint8{200, 120, 90, 255}[i%4]
+	}
+	white := image.NewGray(image.Rect(0, 0, 120, 90))
+	for i := range white.Pix {
+		white.Pix[i] = 255
+	}
+	blanks := []string{write("flat.png", flat), write("white.png", white), write("dot.png", image.NewGray(image.Rect(0, 0, 1, 1)))}
+	boot := filepath.Join(imgFixtures, "boot.png")
+
+	code, out, errOut := runCmd(nil, append([]string{"--engine", "native"}, append(blanks, boot)...)...)
+	if code != exitInputs {
+		t.Fatalf("exit %d, want %d (failed inputs): %s", code, exitInputs, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("output %q", out)
+	}
+	for i, l := range lines[:3] {
+		if !strings.HasPrefix(l, blanks[i]+": no item found: ") {
+			t.Errorf("line %q, want %s: no item found: ...", l, blanks[i])
+		}
+	}
+	if !strings.Contains(lines[3], "Ankle boot") || !strings.Contains(errOut, "3 of 4 inputs failed") {
+		t.Errorf("the boot: %q; stderr %q", lines[3], errOut)
+	}
+
+	code, out, _ = runCmd(nil, "--engine", "native", "--json", blanks[0])
+	var r struct {
+		NoObject      bool      `json:"no_object"`
+		Reason        string    `json:"reason"`
+		Error         string    `json:"error"`
+		Class         string    `json:"class"`
+		Probabilities []float32 `json:"probabilities"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != exitInputs {
+		t.Fatalf("exit %d, %v: %q", code, err, out)
+	}
+	if !r.NoObject || r.Reason == "" || r.Class != "" || r.Probabilities != nil || !strings.Contains(r.Error, r.Reason) {
+		t.Errorf("JSON %+v: want no_object, a reason, no class", r)
+	}
+
+	pic := filepath.Join(dir, "why.png")
+	if code, _, errOut := runCmd(nil, "--engine", "native", "--explain", pic, blanks[0]); code != exitInputs {
+		t.Fatalf("explain: exit %d: %s", code, errOut)
+	}
+	if st, err := os.Stat(pic); err != nil || st.Size() < 1000 {
+		t.Errorf("no explanation for the blank picture: %v", err)
+	}
+}
+
+// The same photo stored under each EXIF orientation (the PIL-written
+// orient-N fixtures) gets the class of the upright one, and --explain shows
+// the steps.
+func TestEXIFOrientation(t *testing.T) {
+	var files []string
+	for n := 1; n <= 8; n++ {
+		files = append(files, filepath.Join(imgFixtures, fmt.Sprintf("orient-%d.jpg", n)))
+	}
+	code, out, errOut := runCmd(nil, append([]string{"--engine", "native", "--json"}, files...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var classes []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r struct{ Class string }
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		classes = append(classes, r.Class)
+	}
+	for i, c := range classes {
+		if c != "Ankle boot" {
+			t.Errorf("orient-%d.jpg: %s, want Ankle boot (as upright)", i+1, c)
+		}
+	}
+	pic := filepath.Join(t.TempDir(), "explain.png")
+	if code, _, errOut := runCmd(nil, "--engine", "native", "--explain", pic, files[5]); code != exitOK {
+		t.Fatalf("explain: exit %d: %s", code, errOut)
+	}
+	f, err := os.Open(pic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The steps row above Explain's figure makes it taller than Explain alone.
+	if b := img.Bounds(); b.Dy() < 500 || b.Dx() < 700 {
+		t.Errorf("explain picture %v: the steps are missing", b)
+	}
+}
