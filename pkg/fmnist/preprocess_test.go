@@ -326,3 +326,67 @@ func benchShop(b *testing.B, noise float64) {
 		}
 	}
 }
+
+// FuzzPreprocessImage drives the item search and the crop with structured
+// pictures: a small fuzzed pattern (w x h, gray or colour), blown up k
+// times (up to 1024 pixels a side, so that the working copy is reduced and
+// the magnified-crop steps run), under any orientation and polarity. Every
+// result must be well formed: a 28x28 input in [0,1], a box inside the
+// upright picture, and a reason exactly when no item was found.
+func FuzzPreprocessImage(f *testing.F) {
+	f.Add([]byte{8, 8, 1, 0, 255, 255, 255, 0, 0, 255, 255, 255})
+	f.Add([]byte{16, 12, 40, 1, 10, 200, 30, 250, 250, 250, 0, 0, 0})
+	f.Add([]byte{28, 28, 1, 2, 0, 0, 0, 0, 128, 255, 128})
+	f.Add([]byte{5, 3, 200, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) < 5 {
+			return
+		}
+		w, h := int(b[0])%32+1, int(b[1])%32+1
+		k := int(b[2])%64 + 1
+		for k > 1 && (w*k > 1024 || h*k > 1024) {
+			k--
+		}
+		flags, pix := b[3], b[4:]
+		colour := flags&1 != 0
+		at := func(i int) uint8 { return pix[i%len(pix)] }
+		var img image.Image
+		if colour {
+			m := image.NewNRGBA(image.Rect(0, 0, w*k, h*k))
+			for y := 0; y < h*k; y++ {
+				for x := 0; x < w*k; x++ {
+					i := 3 * ((y/k)*w + x/k)
+					copy(m.Pix[m.PixOffset(x, y):], []uint8{at(i), at(i + 1), at(i + 2), 255})
+				}
+			}
+			img = m
+		} else {
+			m := image.NewGray(image.Rect(0, 0, w*k, h*k))
+			for y := 0; y < h*k; y++ {
+				for x := 0; x < w*k; x++ {
+					m.Pix[y*m.Stride+x] = at((y/k)*w + x/k)
+				}
+			}
+			img = m
+		}
+		opt := PreprocessOptions{Polarity: Polarity(flags >> 1 % 3), Orientation: int(flags>>3) % 9, Steps: flags&0x80 != 0}
+		p, err := PreprocessImage(img, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Gray.Pix) != Size*Size || len(p.Input) != Size*Size || p.Polarity == Auto {
+			t.Fatalf("bad result %+v", p)
+		}
+		for _, v := range p.Input {
+			if !(v >= 0 && v <= 1) {
+				t.Fatalf("input value %v", v)
+			}
+		}
+		if !p.Box.In(image.Rect(0, 0, p.Width, p.Height)) {
+			t.Fatalf("box %v outside the %dx%d picture", p.Box, p.Width, p.Height)
+		}
+		if p.NoObject != (p.Reason != "") {
+			t.Fatalf("no object %v with reason %q", p.NoObject, p.Reason)
+		}
+	})
+}
