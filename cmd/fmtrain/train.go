@@ -109,6 +109,9 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 		}
 		o.cfg.Augment = a
 	}
+	if err := checkThreads(o.cfg.Threads); err != nil {
+		return err
+	}
 	if err := o.cfg.Check(); err != nil {
 		return cli.Usage(err)
 	}
@@ -398,8 +401,8 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 			return cli.Usage(err)
 		}
 	}
-	if *threads < 1 {
-		return cli.Usage(fmt.Errorf("--threads must be at least 1, got %d", *threads))
+	if err := checkThreads(*threads); err != nil {
+		return err
 	}
 	m, _, err := loadModel(*model)
 	if err != nil {
@@ -442,6 +445,18 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	}
 	if *plotOut != "" {
 		fmt.Fprintf(stdout, "wrote %s\n", userpath.Show(*plotOut))
+	}
+	return nil
+}
+
+// threadsPerCPU bounds --threads, as fminfer's (pkg/runtime.ThreadsPerCPU):
+// more threads than that only thrash, and a huge count would ask for huge
+// per-thread buffers.
+const threadsPerCPU = 4
+
+func checkThreads(n int) error {
+	if n < 1 || n > threadsPerCPU*runtime.NumCPU() {
+		return cli.Usage(fmt.Errorf("--threads must be between 1 and %d (%d per CPU), got %d", threadsPerCPU*runtime.NumCPU(), threadsPerCPU, n))
 	}
 	return nil
 }
