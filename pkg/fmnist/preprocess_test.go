@@ -68,6 +68,9 @@ func TestPreprocessDatasetPNGExact(t *testing.T) {
 		if !bytes.Equal(p.Gray.Pix, s.Image(i)) {
 			t.Fatalf("image %d does not come back bit-exact", i)
 		}
+		if p.NoObject {
+			t.Fatalf("image %d: no item found (%s)", i, p.Reason)
+		}
 	}
 }
 
