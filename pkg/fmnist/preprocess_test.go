@@ -331,7 +331,8 @@ func benchShop(b *testing.B, noise float64) {
 }
 
 // FuzzPreprocessImage drives the item search and the crop with structured
-// pictures: a small fuzzed pattern (w x h, gray or colour), blown up k
+// pictures: a small fuzzed pattern (w x h, gray, colour or JPEG-like 4:2:0
+// YCbCr), blown up k
 // times (up to 1024 pixels a side, so that the working copy is reduced and
 // the magnified-crop steps run), under any orientation and polarity. Every
 // result must be well formed: a 28x28 input in [0,1], a box inside the
@@ -341,6 +342,7 @@ func FuzzPreprocessImage(f *testing.F) {
 	f.Add([]byte{16, 12, 40, 1, 10, 200, 30, 250, 250, 250, 0, 0, 0})
 	f.Add([]byte{28, 28, 1, 2, 0, 0, 0, 0, 128, 255, 128})
 	f.Add([]byte{5, 3, 200, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add([]byte{13, 13, 58, 0x41, 200, 90, 160, 20, 128, 128, 200, 90, 160}) // 4:2:0, 826x826: a 1-pixel last row of blocks
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) < 5 {
 			return
@@ -354,7 +356,17 @@ func FuzzPreprocessImage(f *testing.F) {
 		colour := flags&1 != 0
 		at := func(i int) uint8 { return pix[i%len(pix)] }
 		var img image.Image
-		if colour {
+		if colour && flags&0x40 != 0 { // as JPEG decodes: 4:2:0 chroma, any size
+			m := image.NewYCbCr(image.Rect(0, 0, w*k, h*k), image.YCbCrSubsampleRatio420)
+			for y := 0; y < h*k; y++ {
+				for x := 0; x < w*k; x++ {
+					i := 3 * ((y/k)*w + x/k)
+					m.Y[m.YOffset(x, y)] = at(i)
+					m.Cb[m.COffset(x, y)], m.Cr[m.COffset(x, y)] = at(i+1), at(i+2)
+				}
+			}
+			img = m
+		} else if colour {
 			m := image.NewNRGBA(image.Rect(0, 0, w*k, h*k))
 			for y := 0; y < h*k; y++ {
 				for x := 0; x < w*k; x++ {
@@ -392,4 +404,26 @@ func FuzzPreprocessImage(f *testing.F) {
 			t.Fatalf("no object %v with reason %q", p.NoObject, p.Reason)
 		}
 	})
+}
+
+// A JPEG whose height leaves a 1-pixel last row of working blocks that no
+// 4:2:0 chroma sample starts in (826 = 5*165 + 1) once filled that row with
+// NaN, and every item on it read as "no item".
+func TestPreprocessPartialChromaBlocks(t *testing.T) {
+	s := testSet(t)
+	for _, hgt := range []int{826, 825, 827, 831} {
+		spec := photogen.NewSpec(photogen.Backdrop, 5)
+		spec.Width, spec.Height, spec.CX, spec.CY, spec.Scale = 619, hgt, 0.5, 0.5, 0.6
+		data, err := photogen.Encode(s.Image(27), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Preprocess(bytes.NewReader(data), PreprocessOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.NoObject {
+			t.Errorf("619x%d: no item found (%s)", hgt, p.Reason)
+		}
+	}
 }

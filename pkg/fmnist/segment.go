@@ -106,7 +106,8 @@ func chromaOf(img image.Image, f, ww, wh int) (cb, cr []float32) {
 		// Straight from the chroma planes: sample (cx, cy) covers the
 		// source pixels from (cx*sx, cy*sy), sx x sy of them, and is
 		// counted in the block of the first (blocks of 4 or more pixels a
-		// side hold at least one sample each).
+		// side hold at least one sample each, but for a partial last row or
+		// column, which takes its neighbour's).
 		sx, sy := 1, 1
 		switch m.SubsampleRatio {
 		case image.YCbCrSubsampleRatio422:
@@ -146,9 +147,15 @@ func chromaOf(img image.Image, f, ww, wh int) (cb, cr []float32) {
 			return nil, nil
 		}
 		for i := range cb {
-			n := float32(sn[i])
-			cb[i] = (float32(su[i])/n - 128) / 255
-			cr[i] = (float32(sv[i])/n - 128) / 255
+			switch n := float32(sn[i]); {
+			case n > 0:
+				cb[i] = (float32(su[i])/n - 128) / 255
+				cr[i] = (float32(sv[i])/n - 128) / 255
+			case i >= ww: // a partial last row of blocks that no sample starts in
+				cb[i], cr[i] = cb[i-ww], cr[i-ww]
+			case i > 0: // likewise the last column
+				cb[i], cr[i] = cb[i-1], cr[i-1]
+			}
 		}
 		return cb, cr
 	}
