@@ -182,21 +182,10 @@ func chromaOf(img image.Image, f, ww, wh int) (cb, cr []float32) {
 				add(x, y, (float32(u)-128)/255, (float32(v)-128)/255)
 			}
 		}
-	case *image.NRGBA:
+	case *image.NRGBA, *image.RGBA: // the same 8-bit R, G, B, A layout (opaque here)
+		pix, stride := rgbaPix(m, b)
 		for y := 0; y < h; y++ {
-			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			for x := 0; x < w; x++ {
-				s := row[4*x : 4*x+3 : 4*x+3]
-				if s[0] != s[1] || s[1] != s[2] {
-					colour = true
-				}
-				u, v := fromRGB(float32(s[0])/255, float32(s[1])/255, float32(s[2])/255)
-				add(x, y, u, v)
-			}
-		}
-	case *image.RGBA:
-		for y := 0; y < h; y++ {
-			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			row := pix[y*stride:]
 			for x := 0; x < w; x++ {
 				s := row[4*x : 4*x+3 : 4*x+3]
 				if s[0] != s[1] || s[1] != s[2] {
@@ -226,6 +215,18 @@ func chromaOf(img image.Image, f, ww, wh int) (cb, cr []float32) {
 		cr[i] /= cnt[i]
 	}
 	return cb, cr
+}
+
+// rgbaPix returns the pixels of an NRGBA or RGBA image from b's corner, and
+// the row stride.
+func rgbaPix(img image.Image, b image.Rectangle) ([]uint8, int) {
+	switch m := img.(type) {
+	case *image.NRGBA:
+		return m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride
+	case *image.RGBA:
+		return m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride
+	}
+	return nil, 0
 }
 
 // blur3 smooths the w x h plane p with the 3x3 binomial kernel (edges
