@@ -122,6 +122,14 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err := checkOutputs(o.explain, o.savePre, inputs); err != nil {
 		return err
 	}
+	if o.explain != "" {
+		cleanStale(stderr, o.explain)
+	}
+	if o.savePre != "" {
+		for i, in := range inputs {
+			cleanStale(stderr, preprocessedPath(o.savePre, i, in))
+		}
+	}
 
 	results := make([]*result, len(inputs))
 	var batch []float32

@@ -76,6 +76,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		if err := userpath.Distinct(userpath.Role{Flag: "--model", Path: eng.model, Input: true}, userpath.Role{Flag: "--plot", Path: *plot}); err != nil {
 			return cli.Usage(err)
 		}
+		cleanStale(stderr, *plot)
 	}
 	x, labels, err := testSet(*data)
 	if err != nil {

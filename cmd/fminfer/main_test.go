@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/fmkit/fmkit/internal/atomicfile"
 	"github.com/fmkit/fmkit/pkg/fmnist"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 )
@@ -551,5 +553,30 @@ func TestEXIFOrientation(t *testing.T) {
 	// The steps row above Explain's figure makes it taller than Explain alone.
 	if b := img.Bounds(); b.Dy() < 500 || b.Dx() < 700 {
 		t.Errorf("explain picture %v: the steps are missing", b)
+	}
+}
+
+// A temporary file that a killed run left beside --explain's picture is
+// removed by the next run that writes it.
+func TestStaleExplainTemporary(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "explain.png")
+	stale := filepath.Join(dir, atomicfile.TempPrefix("explain.png")+"123456")
+	if err := os.WriteFile(stale, []byte("half a picture"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(nil, "--engine", "native", "--explain", out, filepath.Join(imgFixtures, "boot.png"))
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) || !strings.Contains(errOut, "left by an interrupted write") {
+		t.Errorf("stale temporary still there (%v); stderr %q", err, errOut)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Error(err)
 	}
 }

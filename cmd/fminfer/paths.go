@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
+	"github.com/fmkit/fmkit/internal/atomicfile"
 	"github.com/fmkit/fmkit/internal/cli"
 	"github.com/fmkit/fmkit/internal/userpath"
 )
@@ -43,4 +45,19 @@ func checkOutputs(explain, savePre string, inputs []string) error {
 		return cli.Usage(err)
 	}
 	return nil
+}
+
+// cleanStale removes the temporary files that killed writes of paths left
+// behind (atomicfile.RemoveStale: only this tool's own names, only files no
+// process is writing), saying so on w; failures are warnings, never fatal.
+func cleanStale(w io.Writer, paths ...string) {
+	for _, p := range paths {
+		removed, err := atomicfile.RemoveStale(p)
+		for _, q := range removed {
+			fmt.Fprintf(w, "fminfer: removed %s, left by an interrupted write\n", userpath.Show(q))
+		}
+		if err != nil {
+			fmt.Fprintf(w, "fminfer: warning: cleaning up beside %s: %v\n", userpath.Show(p), userpath.Sanitize(err.Error()))
+		}
+	}
 }
