@@ -3,7 +3,8 @@
 #
 #   - Debian packages (apt-get, only the missing ones): the Fashion-MNIST data, the official ONNX checker,
 #     the ONNX backend conformance data and onnx.proto, protoc, PyTorch (golden values, benchmarks), and
-#     Keras' own ImageDataGenerator (keras-preprocessing, with scipy: the augmentation golden values).
+#     Keras' own ImageDataGenerator (keras-preprocessing, with scipy: the augmentation golden values),
+#     and PIL (the image fixtures: testdata/gen/fmnist/*.py).
 #   - onnxruntime 1.24.1 (the C library that github.com/yalue/onnxruntime_go v1.27.0 is built against),
 #     taken from the official npm package onnxruntime-node@1.24.1 with `npm pack` (its install scripts are
 #     never run), checked by SHA-256, into the git-ignored cache .cache/onnxruntime/1.24.1/.
@@ -22,7 +23,7 @@ ORT_MEMBER=package/bin/napi-v6/linux/x64/libonnxruntime.so.1
 ORT_SHA256=53ef1ac028dd1b05554b8da28d9159eb3876f99868193d2aaa6e67f0243c23d4
 ORT_DIR=$cache/onnxruntime/$ORT_VERSION
 
-APT_PACKAGES=(dataset-fashion-mnist python3-onnx python3-numpy libonnx-testdata libonnx-dev protobuf-compiler python3-torch python3-keras-preprocessing python3-scipy)
+APT_PACKAGES=(dataset-fashion-mnist python3-onnx python3-numpy libonnx-testdata libonnx-dev protobuf-compiler python3-torch python3-keras-preprocessing python3-scipy python3-pil)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
