@@ -49,7 +49,7 @@ type Polarity int
 // The polarities. Fashion-MNIST images are LightOnDark; product photos on a
 // white background are DarkOnLight and get inverted.
 const (
-	Auto        Polarity = iota // decide from the image (see PreprocessImage)
+	Auto        Polarity = iota // decide from the image (doc.go, Preprocessing, step 7)
 	LightOnDark                 // a light object on a dark background, as in the dataset
 	DarkOnLight                 // a dark object on a light background, as in catalog photos
 )
@@ -82,7 +82,8 @@ func (p *Polarity) Type() string { return "polarity" }
 // PreprocessOptions configures Preprocess and PreprocessImage. The zero value
 // is ready to use.
 type PreprocessOptions struct {
-	// Polarity of the source image; Auto (the default) decides from its border.
+	// Polarity of the source image; Auto (the default) decides from its
+	// border, or, on a mid-tone backdrop, from the item found (doc.go, step 7).
 	Polarity Polarity
 	// MaxPixels refuses larger images before they are decoded; 0 means
 	// DefaultMaxPixels and a negative value means no limit.
