@@ -92,9 +92,7 @@ func reframe(y []uint16, w, h int, wk *work, sg *segmentation, dark bool, dst []
 		v, bw, bh = deskewGrid(v, bw, bh, box.Min.X, box.Min.Y, *turn)
 		src = int(max(turn.x1-turn.x0, turn.y1-turn.y0))
 	}
-	// On a flawless backdrop every pixel that differs belongs to the item,
-	// as in the dataset's own trimming; on a noisy one the faint tails of
-	// the edges drown in the noise, and the edges are taken at half height.
+	// A magnified crop's edges are taken at half height (halfMaxCrop).
 	{
 		var cut image.Rectangle
 		var border [4]bool // which sides of the crop are the picture's own edges
