@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,9 +24,9 @@ import (
 // gate lowers it for a model whose activations would not fit its memory limit.
 const classifyBatch = 256
 
-// maxImageBytes bounds an image file read into memory (the pixel cap of
-// fmnist.Preprocess bounds the decoded size).
-const maxImageBytes = 256 << 20
+// maxImageBytes bounds an image file read into memory: fmnist's own limit
+// (its pixel cap bounds the decoded size).
+const maxImageBytes = fmnist.DefaultMaxBytes
 
 // imageExts are the extensions a directory argument is scanned for.
 var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".bmp": true,
@@ -285,7 +284,7 @@ func preprocess(name string, stdin io.Reader, pol fmnist.Polarity, steps bool) (
 	if len(data) > maxImageBytes {
 		return nil, fmt.Errorf("file larger than %d MiB", maxImageBytes>>20)
 	}
-	return fmnist.Preprocess(bytes.NewReader(data), fmnist.PreprocessOptions{Polarity: pol, Steps: steps})
+	return fmnist.PreprocessBytes(data, fmnist.PreprocessOptions{Polarity: pol, Steps: steps})
 }
 
 func readImageFile(name string) ([]byte, error) {

@@ -18,9 +18,11 @@ func reframe(y []uint16, w, h int, wk *work, sg *segmentation, dark bool, dst []
 	clean := spread == 0
 	var box image.Rectangle
 	var mask []bool
-	back := newBackdrop(sg.backY, clean, float64(bg)/65535, w, f, wk)
-	var lut []uint16 // on a flawless backdrop the crop's value depends on the pixel's alone
-	if clean {
+	var back *backdrop // the backdrop's level; on a flawless one, lut instead:
+	var lut []uint16   // the crop's value then depends on the pixel's alone
+	if !clean {
+		back = newBackdrop(sg.backY, w, f, wk)
+	} else {
 		lut = getU16(1<<16, false)
 		defer putU16(lut)
 		for p := range lut {
@@ -46,10 +48,10 @@ func reframe(y []uint16, w, h int, wk *work, sg *segmentation, dark bool, dst []
 	case f == 1:
 		// Unreduced: the exact extent of the pixels standing out of the
 		// noise (5 deviations) on the grown mask.
-		mask = dilate(sg.mask, wk.w, wk.h)
+		mask = dilateN(sg.mask, wk.w, wk.h, 1)
 		box = extent(y, w, h, f, mask, wk.w, min(65535, 5*uint32(spread)), back, nil, dark)
 	default:
-		mask = dilate(sg.mask, wk.w, wk.h)
+		mask = dilateN(sg.mask, wk.w, wk.h, 1)
 		box = image.Rect(sg.box.Min.X*f, sg.box.Min.Y*f, min(sg.box.Max.X*f, w), min(sg.box.Max.Y*f, h))
 	}
 	if box.Empty() {
@@ -133,7 +135,7 @@ func ringLevel(y []uint16, w, h int) (uint16, uint16) {
 	counts := getU32(1 << 16)
 	defer putU32(counts)
 	var n uint32
-	forRing(w, h, func(i int) {
+	forRing(w, h, ringWidth(w, h), func(i int) {
 		counts[y[i]]++
 		n++
 	})
@@ -259,7 +261,7 @@ func cleanCrop(y []uint16, w, h, f int, near []bool, mw int, lut []uint16) (imag
 // extent returns the box of the source pixels (y is w x h) on the working
 // mask m (mw wide, f source pixels a working pixel) whose difference from the
 // backdrop, relative as the crop takes it, exceeds thr (16-bit units); lut,
-// when not nil, holds that difference for each level.
+// when not nil, holds that difference for each level and back is unused.
 func extent(y []uint16, w, h, f int, m []bool, mw int, thr uint32, back *backdrop, lut []uint16, dark bool) image.Rectangle {
 	var on image.Rectangle // the mask's own box, in source pixels
 	for i, b := range m {
@@ -303,23 +305,17 @@ func extent(y []uint16, w, h, f int, m []bool, mw int, thr uint32, back *backdro
 }
 
 // backdrop gives the backdrop's luma at full resolution: the working copy's
-// surface at each source pixel's centre, or one level for a flawless
-// backdrop.
+// surface at each source pixel's centre.
 type backdrop struct {
 	s     surface
-	flat  bool
-	level float64
 	u     []float64 // each source column's working coordinate
 	f, wh int
 }
 
-func newBackdrop(s surface, flat bool, level float64, w, f int, wk *work) *backdrop {
-	b := &backdrop{s: s, flat: flat, level: level, f: f, wh: wk.h}
-	if !flat {
-		b.u = make([]float64, w)
-		for x := range b.u {
-			b.u[x] = (2*(float64(x)+0.5)/float64(f))/float64(wk.w) - 1
-		}
+func newBackdrop(s surface, w, f int, wk *work) *backdrop {
+	b := &backdrop{s: s, u: make([]float64, w), f: f, wh: wk.h}
+	for x := range b.u {
+		b.u[x] = (2*(float64(x)+0.5)/float64(f))/float64(wk.w) - 1
 	}
 	return b
 }
@@ -327,21 +323,8 @@ func newBackdrop(s surface, flat bool, level float64, w, f int, wk *work) *backd
 // row fills dst[:x1-x0] with the levels of source row sy from x0 and
 // returns it.
 func (b *backdrop) row(sy, x0, x1 int, dst []float64) []float64 {
-	dst = dst[:x1-x0]
-	if b.flat {
-		for i := range dst {
-			dst[i] = b.level
-		}
-		return dst
-	}
 	v := (2*(float64(sy)+0.5)/float64(b.f))/float64(b.wh) - 1
-	a := b.s[0] + b.s[2]*v + b.s[5]*v*v
-	c1 := b.s[1] + b.s[4]*v
-	for i := range dst {
-		u := b.u[x0+i]
-		dst[i] = a + (c1+b.s[3]*u)*u
-	}
-	return dst
+	return b.s.along(v, b.u[x0:x1], dst[:x1-x0])
 }
 
 // halfMaxCrop trims the w x h plane v to the item's edges at half height,
@@ -488,24 +471,6 @@ func grow(src []bool, ss int, dst []bool, ds int, length, n int) {
 		}
 		dst[i*ds] = on > 0
 	}
-}
-
-// dilate grows the w x h mask m by one pixel in all eight directions.
-func dilate(m []bool, w, h int) []bool {
-	out := make([]bool, len(m))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			if !m[y*w+x] {
-				continue
-			}
-			for yy := max(y-1, 0); yy <= min(y+1, h-1); yy++ {
-				for xx := max(x-1, 0); xx <= min(x+1, w-1); xx++ {
-					out[yy*w+xx] = true
-				}
-			}
-		}
-	}
-	return out
 }
 
 // newSteps draws the working copy, the mask and the crop box.

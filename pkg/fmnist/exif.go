@@ -42,7 +42,7 @@ func Orientation(data []byte) int {
 	switch {
 	case len(data) >= 2 && data[0] == 0xFF && data[1] == 0xD8:
 		tiff = jpegExif(data)
-	case len(data) >= 8 && (string(data[:4]) == "II*\x00" || string(data[:4]) == "MM\x00*"):
+	case isTIFF(data):
 		tiff = data
 	case len(data) >= 12 && string(data[:4]) == "RIFF" && string(data[8:12]) == "WEBP":
 		tiff = riffExif(data[12:])

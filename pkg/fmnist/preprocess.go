@@ -146,16 +146,22 @@ type Steps struct {
 // Preprocess: 256 MiB.
 const DefaultMaxBytes = 256 << 20
 
-// Preprocess decodes an image (PNG, JPEG, GIF, BMP, TIFF or WebP), applies
-// its EXIF orientation, and turns it into the model's 28x28 input with
-// PreprocessImage. The header is read first, and an image larger than
-// opt.MaxPixels is refused before any pixel is decoded; a file larger than
-// DefaultMaxBytes is refused as it is read.
+// Preprocess reads an image file (at most DefaultMaxBytes, refused as it is
+// read) and turns it into the model's input with PreprocessBytes.
 func Preprocess(r io.Reader, opt PreprocessOptions) (*Preprocessed, error) {
 	data, err := io.ReadAll(io.LimitReader(r, DefaultMaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading: %v", ErrCorrupt, err)
 	}
+	return PreprocessBytes(data, opt)
+}
+
+// PreprocessBytes decodes an image file held in data (PNG, JPEG, GIF, BMP,
+// TIFF or WebP), applies its EXIF orientation, and turns it into the
+// model's 28x28 input with PreprocessImage. The header is read first, and an
+// image larger than opt.MaxPixels is refused before any pixel is decoded;
+// data longer than DefaultMaxBytes is refused. data is not modified.
+func PreprocessBytes(data []byte, opt PreprocessOptions) (*Preprocessed, error) {
 	if len(data) > DefaultMaxBytes {
 		return nil, fmt.Errorf("%w: the file is larger than %d MiB", ErrTooLarge, DefaultMaxBytes>>20)
 	}
@@ -164,7 +170,8 @@ func Preprocess(r io.Reader, opt PreprocessOptions) (*Preprocessed, error) {
 	}
 	signed := false
 	cfg, format, err := decodeConfig(bytes.NewReader(data))
-	if err != nil && isTIFF(data) && strings.Contains(err.Error(), "sample format") {
+	var tu tiff.UnsupportedError
+	if errors.As(err, &tu) && tu == "sample format" {
 		// x/image/tiff reads unsigned samples only: signed ones are read as
 		// unsigned and moved into range below; others are named.
 		if data, err = signedTIFF(data); err != nil {
@@ -320,25 +327,37 @@ func PreprocessImage(img image.Image, opt PreprocessOptions) (*Preprocessed, err
 	}
 	res.Input = make([]float32, Size*Size)
 	if w < MinSide || h < MinSide {
-		res.Polarity = max(pol, LightOnDark)
 		if pol == Auto {
-			res.Polarity = pl.detectPolarity()
+			pol = pl.detectPolarity()
 		}
-		res.Inverted = res.Polarity == DarkOnLight
+		res.Polarity, res.Inverted = pol, pol == DarkOnLight
 		res.NoObject = true
 		res.Reason = fmt.Sprintf("the picture is %dx%d pixels, too small to show one (at least %d a side)", w, h, MinSide)
 		return res, nil
 	}
-	wk := newWork(y, w, h, img, pl.alpha == nil)
+	wk := func() *work { return newWork(y, w, h, img, pl.alpha == nil) }
+	if w == Size && h == Size && !opt.AlwaysReframe {
+		framed(res, y, wk, pl, pol, opt.Steps)
+	} else {
+		item(res, y, wk(), pl, pol, opt.Steps)
+	}
+	if !res.Box.Empty() {
+		res.Box = res.Box.Add(b.Min)
+	}
+	Scale(res.Input, res.Gray.Pix)
+	return res, nil
+}
+
+// item fills res for any other picture: the item is searched for (segment),
+// cropped and framed (reframe).
+func item(res *Preprocessed, y []uint16, wk *work, pl *lumaPlane, pol Polarity, steps bool) {
 	sg := segment(wk)
 	if pol == Auto {
 		// A clearly light or dark border decides, as it always has; a
 		// mid-tone backdrop (a coloured table) leaves it to whether the item
-		// found is darker or lighter than the backdrop. A picture framed
-		// like the dataset (28x28) keeps the border rule: its item touches
-		// the border and can fill most of it.
+		// found is darker or lighter than the backdrop.
 		switch m := pl.ringMean(); {
-		case sg.reason != "" || w == Size && h == Size && !opt.AlwaysReframe:
+		case sg.reason != "":
 			pol = pl.detectPolarity()
 		case m >= 0.75:
 			pol = DarkOnLight
@@ -352,72 +371,67 @@ func PreprocessImage(img image.Image, opt PreprocessOptions) (*Preprocessed, err
 	}
 	res.Polarity, res.Inverted = pol, pol == DarkOnLight
 	res.NoObject, res.Reason = sg.reason != "", sg.reason
-	if opt.Steps {
+	if steps {
 		res.Steps = newSteps(wk, sg)
 	}
-	if w == Size && h == Size && !opt.AlwaysReframe {
-		// Already framed like the dataset: convert only, so that a dataset
-		// image comes back bit-exact.
-		v := y
-		if pol == DarkOnLight {
-			v = slices.Clone(y)
-			for i, x := range v {
-				v[i] = 0xffff - x
-			}
-		}
-		for i, x := range v {
-			res.Gray.Pix[i] = uint8((uint32(x) + 128) / 257)
-		}
-		if !allBelow(v, 1) {
-			res.Box = image.Rect(0, 0, res.Width, res.Height)
-		}
-		// A framed picture's item touches its border and can fill most of
-		// it, which leaves the item search no backdrop to go by: here an
-		// item is anything standing out of the picture's median level.
-		res.NoObject, res.Reason = flat28(res.Gray.Pix), ""
-		if res.NoObject {
-			res.Reason, res.Box = "nothing in the picture stands out from its backdrop", image.Rectangle{}
-		}
-	} else if !res.NoObject {
-		res.Box, res.Tilt = reframe(y, w, h, wk, sg, pol == DarkOnLight, res.Gray.Pix)
+	if !res.NoObject {
+		res.Box, res.Tilt = reframe(y, pl.w, pl.h, wk, sg, pol == DarkOnLight, res.Gray.Pix)
 	}
-	if !res.Box.Empty() {
-		res.Box = res.Box.Add(b.Min)
-	}
-	Scale(res.Input, res.Gray.Pix)
-	return res, nil
 }
 
-// flat28 tells whether fewer than minArea28 pixels of a framed 28x28
-// picture differ from its median level by 12/255 or more: a flat picture,
-// or one with a speck. Every dataset image has 91 or more pixels above 0,
-// and the faintest items (a white T-shirt, about 20 over 0) still differ
-// from their background by more than 12.
-func flat28(p []uint8) bool {
+// framed fills res for a picture already framed like the dataset (28x28):
+// converted only (gray, polarity by the border rule), so that a dataset
+// image comes back bit-exact. Its item touches its 1-pixel border and can
+// fill most of it, which leaves the item search no backdrop to go by: here
+// the item is what stands out of the picture's median level (standout28).
+// wk makes the working copy, needed only for the steps' picture.
+func framed(res *Preprocessed, y []uint16, wk func() *work, pl *lumaPlane, pol Polarity, steps bool) {
+	if pol == Auto {
+		pol = pl.detectPolarity()
+	}
+	res.Polarity, res.Inverted = pol, pol == DarkOnLight
+	for i, x := range y {
+		if pol == DarkOnLight {
+			x = 0xffff - x
+		}
+		res.Gray.Pix[i] = uint8((uint32(x) + 128) / 257)
+	}
+	mask, n := standout28(res.Gray.Pix)
+	sg := &segmentation{mask: mask}
+	if n < minArea28 {
+		res.NoObject, res.Reason = true, "nothing in the picture stands out from its backdrop"
+	} else {
+		res.Box = image.Rect(0, 0, Size, Size)
+		sg.box = res.Box
+	}
+	if steps {
+		res.Steps = newSteps(wk(), sg)
+	}
+}
+
+// standout28 marks the pixels of a framed 28x28 picture that differ from
+// its median level by 12/255 or more, and counts them: fewer than
+// minArea28 is a flat picture, or one with a speck. Every dataset image has
+// 91 or more pixels above 0, and the faintest items (a white T-shirt, about
+// 20 over 0) still differ from their background by more than 12.
+func standout28(p []uint8) ([]bool, int) {
 	s := slices.Clone(p)
 	slices.Sort(s)
 	med := int(s[len(s)/2])
+	m := make([]bool, len(p))
 	n := 0
-	for _, v := range p {
+	for i, v := range p {
 		if d := int(v) - med; d >= 12 || d <= -12 {
+			m[i] = true
 			n++
 		}
 	}
-	return n < minArea28
+	return m, n
 }
 
 // minArea28 is the least number of pixels an item covers in a framed 28x28
 // picture.
 const minArea28 = 12
-
-func allBelow(v []uint16, t uint16) bool {
-	for _, x := range v {
-		if x >= t {
-			return false
-		}
-	}
-	return true
-}
 
 // lumaPlane is an image as 16-bit luma premultiplied by alpha, plus alpha
 // (nil when the image is opaque).
@@ -587,9 +601,9 @@ func opaque(n int) []uint16 {
 // judged on: one pixel per 64 of the shorter side, at least one.
 func ringWidth(w, h int) int { return max(1, min(w, h)/64) }
 
-// forRing calls f with the index of every pixel of the border ring.
-func forRing(w, h int, f func(i int)) {
-	k := ringWidth(w, h)
+// forRing calls f with the index of every pixel of the border ring of a
+// w x h plane, k pixels wide, in scanning order.
+func forRing(w, h, k int, f func(i int)) {
 	for y := 0; y < h; y++ {
 		if y < k || y >= h-k {
 			for x := 0; x < w; x++ {
@@ -609,7 +623,7 @@ func forRing(w, h int, f func(i int)) {
 // ringMean is the mean luma of the border ring, in [0,1].
 func (p *lumaPlane) ringMean() float64 {
 	var n, sy uint64
-	forRing(p.w, p.h, func(i int) {
+	forRing(p.w, p.h, ringWidth(p.w, p.h), func(i int) {
 		n++
 		sy += uint64(p.y[i])
 	})
@@ -618,20 +632,18 @@ func (p *lumaPlane) ringMean() float64 {
 
 // detectPolarity decides Auto from the border alone; see PreprocessImage.
 func (p *lumaPlane) detectPolarity() Polarity {
-	var n, sy, sa uint64
-	forRing(p.w, p.h, func(i int) {
-		n++
-		sy += uint64(p.y[i])
-		if p.alpha != nil {
-			sa += uint64(p.alpha[i])
-		}
-	})
 	if p.alpha == nil {
-		if 2*sy > n*0xffff {
+		if p.ringMean() > 0.5 {
 			return DarkOnLight
 		}
 		return LightOnDark
 	}
+	var n, sy, sa uint64
+	forRing(p.w, p.h, ringWidth(p.w, p.h), func(i int) {
+		n++
+		sy += uint64(p.y[i])
+		sa += uint64(p.alpha[i])
+	})
 	if 2*sa < n*0xffff {
 		// Transparent border: the object's mean straight luma decides.
 		var ty, ta uint64

@@ -102,12 +102,10 @@ func chromaOf(img image.Image, f, ww, wh int) (cb, cr []float32) {
 	cb, cr = make([]float32, ww*wh), make([]float32, ww*wh)
 	cnt := make([]float32, ww*wh)
 	colour := false
-	if m, ok := img.(*image.YCbCr); ok && f >= 4 {
-		// Straight from the chroma planes: sample (cx, cy) covers the
-		// source pixels from (cx*sx, cy*sy), sx x sy of them, and is
-		// counted in the block of the first (blocks of 4 or more pixels a
-		// side hold at least one sample each, but for a partial last row or
-		// column, which takes its neighbour's).
+	if m, ok := img.(*image.YCbCr); ok {
+		// Straight from the chroma planes: sample (cx, cy) covers the sx x sy
+		// source pixels from (cx*sx, cy*sy) and counts in every block one of
+		// them falls in, so every block holds the samples of its pixels.
 		sx, sy := 1, 1
 		switch m.SubsampleRatio {
 		case image.YCbCrSubsampleRatio422:
@@ -123,39 +121,40 @@ func chromaOf(img image.Image, f, ww, wh int) (cb, cr []float32) {
 		}
 		x0, y0 := b.Min.X/sx, b.Min.Y/sy
 		cw, ch := (b.Max.X+sx-1)/sx-x0, (b.Max.Y+sy-1)/sy-y0
-		col := make([]int32, cw)
-		for cx := range col {
-			col[cx] = int32(min(max((cx+x0)*sx-b.Min.X, 0)/f, ww-1))
+		// blocks returns the first and last block (of n) that sample c's
+		// pixels (s of them from c*s, the picture starting at lo) fall in.
+		blocks := func(c, s, lo, size, n int) (int, int) {
+			p0, p1 := max(c*s-lo, 0), min(c*s+s-1-lo, size-1)
+			return min(p0/f, n-1), min(p1/f, n-1)
 		}
 		su, sv, sn := make([]uint32, ww*wh), make([]uint32, ww*wh), make([]uint32, ww*wh)
 		var or uint8 // any sample off grey sets a bit
 		for cy := 0; cy < ch; cy++ {
-			row := int32(min(max((cy+y0)*sy-b.Min.Y, 0)/f, wh-1) * ww)
+			by0, by1 := blocks(cy+y0, sy, b.Min.Y, h, wh)
 			off := (cy+y0-m.Rect.Min.Y/sy)*m.CStride - m.Rect.Min.X/sx
 			us, vs := m.Cb[off+x0:off+x0+cw], m.Cr[off+x0:off+x0+cw:off+x0+cw]
 			vs = vs[:len(us)]
 			for cx, u := range us {
 				v := vs[cx]
 				or |= (u ^ 128) | (v ^ 128)
-				i := row + col[cx]
-				su[i] += uint32(u)
-				sv[i] += uint32(v)
-				sn[i]++
+				bx0, bx1 := blocks(cx+x0, sx, b.Min.X, w, ww)
+				for by := by0; by <= by1; by++ {
+					for bx := bx0; bx <= bx1; bx++ {
+						i := by*ww + bx
+						su[i] += uint32(u)
+						sv[i] += uint32(v)
+						sn[i]++
+					}
+				}
 			}
 		}
 		if or == 0 {
 			return nil, nil
 		}
 		for i := range cb {
-			switch n := float32(sn[i]); {
-			case n > 0:
-				cb[i] = (float32(su[i])/n - 128) / 255
-				cr[i] = (float32(sv[i])/n - 128) / 255
-			case i >= ww: // a partial last row of blocks that no sample starts in
-				cb[i], cr[i] = cb[i-ww], cr[i-ww]
-			case i > 0: // likewise the last column
-				cb[i], cr[i] = cb[i-1], cr[i-1]
-			}
+			n := float32(sn[i])
+			cb[i] = (float32(su[i])/n - 128) / 255
+			cr[i] = (float32(sv[i])/n - 128) / 255
 		}
 		return cb, cr
 	}
@@ -171,17 +170,6 @@ func chromaOf(img image.Image, f, ww, wh int) (cb, cr []float32) {
 	switch m := img.(type) {
 	case *image.Gray, *image.Gray16:
 		return nil, nil
-	case *image.YCbCr: // blocks smaller than a chroma sample: pixel by pixel
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				o := m.COffset(b.Min.X+x, b.Min.Y+y)
-				u, v := m.Cb[o], m.Cr[o]
-				if u != 128 || v != 128 {
-					colour = true
-				}
-				add(x, y, (float32(u)-128)/255, (float32(v)-128)/255)
-			}
-		}
 	case *image.NRGBA, *image.RGBA: // the same 8-bit R, G, B, A layout (opaque here)
 		pix, stride := rgbaPix(m, b)
 		for y := 0; y < h; y++ {
@@ -260,14 +248,13 @@ func (s *surface) at(u, v float64) float64 {
 	return s[0] + s[1]*u + s[2]*v + s[3]*u*u + s[4]*u*v + s[5]*v*v
 }
 
-// row fills dst (w long) with the surface along row y of a w x h copy.
-func (s *surface) row(y, w, h int, dst []float32) {
-	_, v := coords(0, y, w, h)
+// along fills dst with the surface at (us[i], v) and returns it.
+func (s *surface) along(v float64, us, dst []float64) []float64 {
 	a, b := s[0]+s[2]*v+s[5]*v*v, s[1]+s[4]*v
-	for x := range dst[:w] {
-		u := (2*float64(x)+1)/float64(w) - 1
-		dst[x] = float32(a + (b+s[3]*u)*u)
+	for i, u := range us {
+		dst[i] = a + (b+s[3]*u)*u
 	}
+	return dst
 }
 
 // coords maps working pixel (x, y) of a w x h copy to [-1,1]^2.
@@ -275,23 +262,11 @@ func coords(x, y, w, h int) (float64, float64) {
 	return (2*float64(x)+1)/float64(w) - 1, (2*float64(y)+1)/float64(h) - 1
 }
 
-// ring returns the indices of the border ring of a w x h plane, k pixels wide.
+// ring returns the indices of the border ring of a w x h plane, k pixels
+// wide, in scanning order.
 func ring(w, h, k int) []int32 {
 	var idx []int32
-	for y := 0; y < h; y++ {
-		if y < k || y >= h-k {
-			for x := 0; x < w; x++ {
-				idx = append(idx, int32(y*w+x))
-			}
-			continue
-		}
-		for x := 0; x < min(k, w); x++ {
-			idx = append(idx, int32(y*w+x))
-		}
-		for x := max(k, w-k); x < w; x++ {
-			idx = append(idx, int32(y*w+x))
-		}
-	}
+	forRing(w, h, k, func(i int) { idx = append(idx, int32(i)) })
 	return idx
 }
 
@@ -487,7 +462,6 @@ func leastSquares(p []float32, w, h int, idx []int32, terms int) (surface, bool)
 // segmentation is what the foreground search found.
 type segmentation struct {
 	backY, backCb, backCr surface // the backdrop model, per channel
-	low, high             float32 // the two thresholds on the distance from the backdrop
 	mask                  []bool  // the item's pixels on the working copy
 	box                   image.Rectangle
 	dark                  bool    // the item is darker than its backdrop
@@ -519,19 +493,24 @@ func segment(wk *work) *segmentation {
 	// Distances from the backdrop, and the signed luma difference.
 	dist := make([]float32, w*h)
 	diff := make([]float32, w*h)
-	by, bcb, bcr := make([]float32, w), make([]float32, w), make([]float32, w)
+	us := make([]float64, w) // each column's coordinate
+	for x := range us {
+		us[x], _ = coords(x, 0, w, h)
+	}
+	by, bcb, bcr := make([]float64, w), make([]float64, w), make([]float64, w)
 	for y := 0; y < h; y++ {
-		sg.backY.row(y, w, h, by)
+		_, v := coords(0, y, w, h)
+		sg.backY.along(v, us, by)
 		if wk.cb != nil {
-			sg.backCb.row(y, w, h, bcb)
-			sg.backCr.row(y, w, h, bcr)
+			sg.backCb.along(v, us, bcb)
+			sg.backCr.along(v, us, bcr)
 		}
 		for x := 0; x < w; x++ {
 			i := y*w + x
-			dy := wk.y[i] - by[x]
+			dy := wk.y[i] - float32(by[x])
 			d2 := dy * dy
 			if wk.cb != nil {
-				du, dv := wk.cb[i]-bcb[x], wk.cr[i]-bcr[x]
+				du, dv := wk.cb[i]-float32(bcb[x]), wk.cr[i]-float32(bcr[x])
 				d2 += du*du + dv*dv
 			}
 			dist[i] = float32(math.Sqrt(float64(d2)))
@@ -543,12 +522,12 @@ func segment(wk *work) *segmentation {
 		rd[i] = dist[j]
 	}
 	med := median32(rd)
-	sg.low = max(lowFloor, med+noiseK*mad(rd, med))
-	sg.high = max(highFloor, highK*sg.low)
+	low := max(lowFloor, med+noiseK*mad(rd, med))
+	high := max(highFloor, highK*low)
 
 	fg := make([]bool, w*h)
 	for i, d := range dist {
-		fg[i] = d >= sg.low
+		fg[i] = d >= low
 	}
 	fg = closeMask(fg, w, h)
 	labels := labelMask(fg, w, h)
@@ -556,7 +535,7 @@ func segment(wk *work) *segmentation {
 	minA := max(minArea, int(minAreaFrac*float64(w*h)))
 	main := -1
 	for i, c := range comps {
-		if c.peak >= sg.high && c.area >= minA && (main < 0 || c.mass > comps[main].mass) {
+		if c.peak >= high && c.area >= minA && (main < 0 || c.mass > comps[main].mass) {
 			main = i
 		}
 	}
@@ -573,7 +552,7 @@ func segment(wk *work) *segmentation {
 	keep := make([]bool, len(comps))
 	box := image.Rectangle{}
 	for i, c := range comps {
-		if i == main || (c.peak >= sg.high && c.mass >= keepMass*comps[main].mass && c.box.Overlaps(near)) {
+		if i == main || (c.peak >= high && c.mass >= keepMass*comps[main].mass && c.box.Overlaps(near)) {
 			keep[i] = true
 			box = box.Union(c.box)
 		}
@@ -830,45 +809,26 @@ func components(lab []int32, dist []float32, w int) []component {
 // closeMask closes m with a 3x3 square: dilation then erosion, which joins
 // regions one or two pixels apart and fills pinholes. Pixels outside the
 // image count as background for the dilation and as foreground for the
-// erosion, so closing never shrinks the mask at the border. Both run as a
-// row pass and a column pass (a square is separable).
+// erosion, so closing never shrinks the mask at the border.
 func closeMask(m []bool, w, h int) []bool {
-	return square(square(m, w, h, true), w, h, false)
+	return erode(dilateN(m, w, h, 1), w, h)
 }
 
-// square dilates (grow) or erodes m with a 3x3 square, separably.
-func square(m []bool, w, h int, grow bool) []bool {
+// erode shrinks m with a 3x3 square (pixels outside the image count as
+// set), as a row pass and a column pass (a square is separable).
+func erode(m []bool, w, h int) []bool {
 	tmp := make([]bool, len(m))
 	out := make([]bool, len(m))
-	pick := func(a, b, c bool) bool {
-		if grow {
-			return a || b || c
-		}
-		return a && b && c
-	}
 	for y := 0; y < h; y++ {
 		r, t := m[y*w:(y+1)*w], tmp[y*w:(y+1)*w]
 		for x := range r {
-			l, rr := !grow, !grow // outside: background to grow, foreground to erode
-			if x > 0 {
-				l = r[x-1]
-			}
-			if x+1 < w {
-				rr = r[x+1]
-			}
-			t[x] = pick(l, r[x], rr)
+			t[x] = r[x] && (x == 0 || r[x-1]) && (x+1 == w || r[x+1])
 		}
 	}
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
-			u, d := !grow, !grow
-			if y > 0 {
-				u = tmp[(y-1)*w+x]
-			}
-			if y+1 < h {
-				d = tmp[(y+1)*w+x]
-			}
-			out[y*w+x] = pick(u, tmp[y*w+x], d)
+			i := y*w + x
+			out[i] = tmp[i] && (y == 0 || tmp[i-w]) && (y+1 == h || tmp[i+w])
 		}
 	}
 	return out
