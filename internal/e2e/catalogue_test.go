@@ -472,6 +472,20 @@ func catalogue() []badCase {
 	}
 }
 
+// needs skips t unless what a case needs is there: "data" (the installed
+// Fashion-MNIST), "ort" (the onnxruntime library) or "" (nothing).
+func needs(t *testing.T, what string) {
+	t.Helper()
+	switch what {
+	case "data":
+		needData(t)
+	case "ort":
+		if ortLib == "" {
+			t.Skip("the onnxruntime library is not installed (make setup)")
+		}
+	}
+}
+
 // TestBadInputCatalogue runs every case of the catalogue: the program must
 // end with the case's exit code and message, without a panic, and leave its
 // output directory empty.
@@ -481,14 +495,7 @@ func TestBadInputCatalogue(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			switch c.needs {
-			case "data":
-				needData(t)
-			case "ort":
-				if ortLib == "" {
-					t.Skip("the onnxruntime library is not installed (make setup)")
-				}
-			}
+			needs(t, c.needs)
 			dir := t.TempDir()
 			out := filepath.Join(dir, "out")
 			if err := os.Mkdir(out, 0o755); err != nil {

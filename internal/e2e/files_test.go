@@ -376,14 +376,7 @@ func TestFileCatalogue(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			switch c.needs {
-			case "data":
-				needData(t)
-			case "ort":
-				if ortLib == "" {
-					t.Skip("the onnxruntime library is not installed (make setup)")
-				}
-			}
+			needs(t, c.needs)
 			dir := t.TempDir()
 			if err := os.Mkdir(filepath.Join(dir, "out"), 0o755); err != nil {
 				t.Fatal(err)

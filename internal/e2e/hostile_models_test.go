@@ -4,11 +4,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,57 +28,12 @@ const (
 	hostileMaxTime = 60 * time.Second
 )
 
-// hnode is a graph node with integer and integer-list attributes.
-type hnode struct {
-	op, name string
-	in, out  []string
-	ints     map[string]int64
-	lists    map[string][]int64
-}
-
-func (n hnode) proto() pb {
-	var b pb
-	for _, s := range n.in {
-		b = b.str(nodeInput, s)
-	}
-	for _, s := range n.out {
-		b = b.str(nodeOutput, s)
-	}
-	b = b.str(nodeName, n.name).str(nodeOpType, n.op)
-	for _, k := range hkeys(n.ints) {
-		b = b.bytes(nodeAttribute, pb(nil).str(attrName, k).int(attrI, n.ints[k]).int(attrType, attrINT))
-	}
-	for _, k := range hkeys(n.lists) {
-		var packed []byte
-		for _, v := range n.lists[k] {
-			packed = binary.AppendUvarint(packed, uint64(v))
-		}
-		b = b.bytes(nodeAttribute, pb(nil).str(attrName, k).bytes(attrInts, packed).int(attrType, attrINTS))
-	}
-	return b
-}
-
-// Field numbers of AttributeProto used here beside main_test.go's.
-const (
-	attrInts = 8
-	attrINTS = 7
-)
-
-func hkeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // hmodel is a float model: input "input" of inDims (-1: the symbolic batch), output
 // "probabilities" [N, 10]. ext moves an initializer's data out of the file: its
 // external_data key/value pairs.
 type hmodel struct {
 	inDims []int64
-	nodes  []hnode
+	nodes  []node
 	inits  []tensor
 	ext    map[string][]string
 }
@@ -145,7 +100,7 @@ func hcnn(batch, filters int64) hmodel {
 	k := filters * 13 * 13
 	return hmodel{
 		inDims: []int64{batch, 1, 28, 28},
-		nodes: []hnode{
+		nodes: []node{
 			{op: "Conv", name: "conv1", in: []string{"input", "conv1.weight", "conv1.bias"}, out: []string{"conv1.out"},
 				lists: map[string][]int64{"kernel_shape": {3, 3}, "strides": {1, 1}, "pads": {0, 0, 0, 0}}},
 			{op: "Relu", name: "relu1", in: []string{"conv1.out"}, out: []string{"relu1.out"}},
@@ -170,13 +125,13 @@ func reluBomb(k int) hmodel {
 	prev := "input"
 	for i := range k {
 		out := fmt.Sprintf("r%d", i)
-		m.nodes = append(m.nodes, hnode{op: "Relu", name: fmt.Sprintf("relu%d", i), in: []string{prev}, out: []string{out}})
+		m.nodes = append(m.nodes, node{op: "Relu", name: fmt.Sprintf("relu%d", i), in: []string{prev}, out: []string{out}})
 		prev = out
 	}
 	m.nodes = append(m.nodes,
-		hnode{op: "Flatten", name: "flatten", in: []string{prev}, out: []string{"flat"}, ints: map[string]int64{"axis": 1}},
-		hnode{op: "Gemm", name: "dense", in: []string{"flat", "w", "b"}, out: []string{"logits"}},
-		hnode{op: "Softmax", name: "softmax", in: []string{"logits"}, out: []string{"probabilities"}, ints: map[string]int64{"axis": 1}})
+		node{op: "Flatten", name: "flatten", in: []string{prev}, out: []string{"flat"}, ints: map[string]int64{"axis": 1}},
+		node{op: "Gemm", name: "dense", in: []string{"flat", "w", "b"}, out: []string{"logits"}},
+		node{op: "Softmax", name: "softmax", in: []string{"logits"}, out: []string{"probabilities"}, ints: map[string]int64{"axis": 1}})
 	m.inits = []tensor{{name: "w", dims: []int64{784, 10}, data: hweights(7840, 5)}, {name: "b", dims: []int64{10}, data: hweights(10, 6)}}
 	return m
 }
@@ -266,7 +221,7 @@ func noLeak(secret string, before time.Time) func(t *testing.T, dir string, r re
 func hostileVerifyTree(t *testing.T, dir string, batch int64, models map[string][]byte) []string {
 	t.Helper()
 	var dirs []string
-	for _, name := range hkeys(models) {
+	for _, name := range slices.Sorted(maps.Keys(models)) {
 		d := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Join(d, "test_data_set_0"), 0o755); err != nil {
 			t.Fatal(err)

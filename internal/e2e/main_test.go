@@ -9,11 +9,13 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -238,8 +240,10 @@ const (
 
 	attrName = 1
 	attrI    = 3
+	attrInts = 8
 	attrType = 20
 	attrINT  = 2
+	attrINTS = 7
 
 	tensorDims         = 1
 	tensorDataType     = 2
@@ -302,11 +306,13 @@ func (t tensor) proto() pb {
 	return b.bytes(tensorRawData, raw)
 }
 
-// node describes a graph node with integer attributes.
+// node describes a graph node with integer and integer-list attributes
+// (written in name order, so the same node gives the same bytes).
 type node struct {
 	op, name string
 	in, out  []string
 	ints     map[string]int64
+	lists    map[string][]int64
 }
 
 func (n node) proto() pb {
@@ -318,8 +324,15 @@ func (n node) proto() pb {
 		b = b.str(nodeOutput, s)
 	}
 	b = b.str(nodeName, n.name).str(nodeOpType, n.op)
-	for k, v := range n.ints {
-		b = b.bytes(nodeAttribute, pb(nil).str(attrName, k).int(attrI, v).int(attrType, attrINT))
+	for _, k := range slices.Sorted(maps.Keys(n.ints)) {
+		b = b.bytes(nodeAttribute, pb(nil).str(attrName, k).int(attrI, n.ints[k]).int(attrType, attrINT))
+	}
+	for _, k := range slices.Sorted(maps.Keys(n.lists)) {
+		var packed []byte
+		for _, v := range n.lists[k] {
+			packed = binary.AppendUvarint(packed, uint64(v))
+		}
+		b = b.bytes(nodeAttribute, pb(nil).str(attrName, k).bytes(attrInts, packed).int(attrType, attrINTS))
 	}
 	return b
 }
