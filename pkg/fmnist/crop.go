@@ -29,7 +29,7 @@ func reframe(y []uint16, w, h int, wk *work, sg *segmentation, dark bool, dst []
 			lut[p] = relative(float64(p)/65535, float64(bg)/65535, dark)
 		}
 	}
-	th := tilt(sg.mask, wk.w, wk.h)
+	th := tilt(wk.y, sg.mask, wk.w, wk.h)
 	var v []uint16 // the crop's values, when found with the box
 	switch {
 	case clean:
