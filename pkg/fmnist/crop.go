@@ -89,6 +89,18 @@ func reframe(y []uint16, w, h int, wk *work, sg *segmentation, dark bool, dst []
 		defer putU16(v)
 		fillCrop(v, y, w, f, box, mask, wk.w, back, lut, shadow, dark)
 	}
+	if sg.field != nil {
+		// A modelled drop shadow's depth comes off pixel by pixel, under
+		// the item too, where it shows through the item's light parts.
+		for yy := 0; yy < bh; yy++ {
+			row := v[yy*bw : (yy+1)*bw]
+			for xx, r := range row {
+				if r != 0 {
+					row[xx] = lessShadow(r, sg.field.at(box.Min.X+xx, box.Min.Y+yy)*65535)
+				}
+			}
+		}
+	}
 	src := max(bw, bh) // the crop's long side in source pixels
 	if turn != nil {
 		v, bw, bh = deskewGrid(v, bw, bh, box.Min.X, box.Min.Y, *turn)

@@ -464,9 +464,10 @@ type segmentation struct {
 	backY, backCb, backCr surface // the backdrop model, per channel
 	mask                  []bool  // the item's pixels on the working copy
 	box                   image.Rectangle
-	dark                  bool    // the item is darker than its backdrop
-	shadow                float32 // the depth of a shadow beside the item (relative difference), 0 if none
-	reason                string  // non-empty: no item
+	dark                  bool         // the item is darker than its backdrop
+	shadow                float32      // the depth of a shadow beside the item (relative difference), 0 if none
+	field                 *shadowField // a drop shadow's depth, where the shadow model found one (then shadow is 0)
+	reason                string       // non-empty: no item
 }
 
 // segment finds the item on the working copy: models the backdrop from the
@@ -571,10 +572,66 @@ func segment(wk *work) *segmentation {
 	sg.dark = sum < 0
 	// Shadows are cut from photographs, where the item spans many source
 	// pixels an output pixel; a small picture's faint outskirts are its own.
-	if max(box.Dx(), box.Dy())*wk.f >= refineMin*Size {
-		sg.trimShadow(wk, diff)
+	if long := max(box.Dx(), box.Dy()) * wk.f; long >= shadowMin*Size {
+		rel, strong := relPlane(sg, diff, w, h)
+		lowAt := func(i int) float32 { // the low threshold relative to the backdrop's light
+			u, v := coords(i%w, i/w, w, h)
+			room := float32(sg.backY.at(u, v))
+			if !sg.dark {
+				room = 1 - room
+			}
+			return low / max(room, 1.0/16)
+		}
+		if sg.field = fitShadow(wk, sg.mask, rel, strong, lowAt); sg.field != nil {
+			sg.dropShadow(rel, strong, low)
+		} else if long >= refineMin*Size {
+			sg.trimShadow(wk, rel, strong)
+		}
 	}
 	return sg
+}
+
+// dropShadow takes the pixels that the shadow field explains off the mask:
+// those, beyond the item's strong pixels and their rim, that are darker
+// than the shadow there by less than the low threshold (in luma units).
+// What is left and not joined to the item's strong pixels goes too.
+func (sg *segmentation) dropShadow(rel []float32, strong float32, low float32) {
+	w, h := sg.field.w, sg.field.h
+	core := make([]bool, w*h)
+	for i, on := range sg.mask {
+		core[i] = on && rel[i] >= coreFrac*strong
+	}
+	rim := dilateN(core, w, h, 1)
+	for i, on := range sg.mask {
+		if !on || rim[i] {
+			continue
+		}
+		u, v := coords(i%w, i/w, w, h)
+		room := float32(sg.backY.at(u, v))
+		if !sg.dark {
+			room = 1 - room
+		}
+		if (rel[i]-(1+shadowSlack)*sg.field.d[i])*max(room, 1.0/16) < low {
+			sg.mask[i] = false
+		}
+	}
+	labels := labelMask(sg.mask, w, h)
+	joined := map[int32]bool{}
+	for i, l := range labels {
+		if l >= 0 && core[i] {
+			joined[l] = true
+		}
+	}
+	box := image.Rectangle{}
+	for i, l := range labels {
+		if l >= 0 && !joined[l] {
+			sg.mask[i] = false
+		}
+		if sg.mask[i] {
+			box = box.Union(image.Rect(i%w, i/w, i%w+1, i/w+1))
+		}
+	}
+	sg.box = box
 }
 
 // trimShadow cuts a soft shadow off the mask. A shadow darkens the
@@ -587,32 +644,11 @@ func segment(wk *work) *segmentation {
 // side, and fills at least shadowFill of the band. The faint parts of an
 // item reach out on opposite sides (light fabric around a dark print) or
 // thinly (a bag's handle, a sandal's strap) and stay.
-func (sg *segmentation) trimShadow(wk *work, diff []float32) {
-	w, h := wk.w, wk.h
-	rel := make([]float32, w*h)
-	var vals []float32
-	for i, on := range sg.mask {
-		if !on {
-			continue
-		}
-		u, v := coords(i%w, i/w, w, h)
-		b := float32(sg.backY.at(u, v))
-		d, room := -diff[i], b
-		if !sg.dark {
-			d, room = diff[i], 1-b
-		}
-		rel[i] = max(d, 0) / max(room, 1.0/16)
-	}
-	for i, on := range sg.mask {
-		if on && i%7 == 0 { // an even sample is enough for a percentile
-			vals = append(vals, rel[i])
-		}
-	}
-	if len(vals) == 0 {
+func (sg *segmentation) trimShadow(wk *work, rel []float32, strong float32) {
+	w := wk.w
+	if strong == 0 {
 		return
 	}
-	slices.Sort(vals)
-	strong := vals[len(vals)*95/100]
 	cb := image.Rectangle{}
 	for i, on := range sg.mask {
 		if on && rel[i] >= coreFrac*strong {

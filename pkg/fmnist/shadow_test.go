@@ -1,0 +1,123 @@
+package fmnist
+
+import (
+	"bytes"
+	"image"
+	"math"
+	"testing"
+
+	"github.com/fmkit/fmkit/internal/photogen"
+)
+
+// TestFitShadow draws test items with a drop shadow of known depth and
+// without one, and checks that the shadow model finds the first, at about
+// its depth, and not the second.
+func TestFitShadow(t *testing.T) {
+	dir, err := (&Locator{NoDownload: true}).Locate("")
+	if err != nil {
+		t.Skip("no dataset:", err)
+	}
+	set, err := (&Locator{NoDownload: true}).LoadTest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	const depth = 0.35
+	for _, withShadow := range []bool{true, false} {
+		found, close := 0, 0
+		for i := 0; i < n; i++ {
+			s := photogen.Spec{
+				Width: 640, Height: 480, Backdrop: [3]float64{0.93, 0.93, 0.93}, Ink: [3]float64{0.06, 0.05, 0.05},
+				Scale: 0.65, CX: 0.5, CY: 0.5, Quality: 92, Noise: 2, NoiseSeed: uint64(i),
+			}
+			if withShadow {
+				s.ShadowOffset, s.ShadowBlur, s.ShadowDepth = [2]float64{0.04, 0.05}, 0.05, depth
+			}
+			data, err := photogen.Encode(set.Image(i), s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, _, err := image.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pl := toLuma(img)
+			sg := segment(newWork(pl.composite(false), pl.w, pl.h, img, true))
+			if sg.field == nil {
+				continue
+			}
+			found++
+			var peak float32
+			for _, d := range sg.field.d {
+				peak = max(peak, d)
+			}
+			if math.Abs(float64(peak)-depth) <= 0.08 {
+				close++
+			}
+		}
+		t.Logf("shadow %v: found on %d of %d, depth within 0.08 on %d", withShadow, found, n, close)
+		switch {
+		case withShadow && (found < n*9/10 || close < n*8/10):
+			t.Errorf("shadow of depth %.2f found on %d of %d items and measured within 0.08 on %d; want 90%% and 80%%", depth, found, n, close)
+		case !withShadow && found > n/20:
+			t.Errorf("a shadow found on %d of %d items without one; want at most 5%%", found, n)
+		}
+	}
+}
+
+// TestGaussBlur checks the three-box blur against a true Gaussian
+// convolution on a square (measured: 0.032 at most, at sigma 1.2).
+func TestGaussBlur(t *testing.T) {
+	const w, h = 64, 48
+	p := make([]float32, w*h)
+	for y := 16; y < 32; y++ {
+		for x := 20; x < 44; x++ {
+			p[y*w+x] = 1
+		}
+	}
+	for _, sigma := range []float64{1.2, 3, 6} {
+		got := gaussBlur(p, w, h, sigma)
+		r := int(math.Ceil(4 * sigma))
+		var worst float64
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				var want, norm float64
+				for dy := -r; dy <= r; dy++ {
+					for dx := -r; dx <= r; dx++ {
+						g := math.Exp(-float64(dx*dx+dy*dy) / (2 * sigma * sigma))
+						norm += g
+						if xx, yy := x+dx, y+dy; xx >= 0 && yy >= 0 && xx < w && yy < h {
+							want += g * float64(p[yy*w+xx])
+						}
+					}
+				}
+				worst = max(worst, math.Abs(want/norm-float64(got[y*w+x])))
+			}
+		}
+		if worst > 0.04 {
+			t.Errorf("sigma %.1f: three boxes differ from the Gaussian by %.3f; want at most 0.04", sigma, worst)
+		}
+	}
+}
+
+// TestFillHoles fills a ring's inside and leaves a C open.
+func TestFillHoles(t *testing.T) {
+	const w, h = 9, 9
+	m := make([]bool, w*h)
+	for i := 2; i <= 6; i++ {
+		m[2*w+i], m[6*w+i], m[i*w+2] = true, true, true
+		if i != 4 {
+			m[i*w+6] = true // a gap at (6, 4): the C is open
+		}
+	}
+	c := append([]bool(nil), m...)
+	fillHoles(c, w, h)
+	if c[4*w+4] {
+		t.Error("an open C was filled")
+	}
+	m[4*w+6] = true
+	fillHoles(m, w, h)
+	if !m[4*w+4] || !m[3*w+3] || m[0] {
+		t.Error("a closed ring's inside was not filled, or its outside was")
+	}
+}
