@@ -145,11 +145,14 @@
 //     fminfer reports it instead of classifying it. Measured on the photo
 //     benchmark: all blank pictures flagged, 0.3% of real items (items
 //     nearly the backdrop's shade).
-//  7. Polarity (Auto): a border ring that is clearly light (mean above 0.75)
-//     means a dark item, clearly dark (below 0.25) a light one, as before;
-//     between the two (a coloured table) the sign of the item's mean
-//     difference from the backdrop decides. A 28x28 picture keeps the border
-//     rule alone (the dataset's items touch and can fill its 1-pixel ring).
+//  7. Polarity (Auto): the sign of the item's mean luma difference from the
+//     backdrop model decides, whatever the backdrop's shade. A border rule
+//     (a light ring means a dark item, below 0.25 a light one) decided
+//     before, and it blacked out a navy item on a saturated blue backdrop,
+//     whose luma is below 0.25: 5% of the photo benchmark's gradient form
+//     (0.884 to 0.902 on 500 pictures). A 28x28 picture, and one where no
+//     item is found, keep the border rule alone (the dataset's items touch
+//     and can fill its 1-pixel ring).
 //  8. Intensities as in the dataset: each pixel's difference from the
 //     backdrop relative to the light the backdrop reflects, (back-p)/back
 //     for a dark item and (p-back)/(1-back) for a light one, which evens out

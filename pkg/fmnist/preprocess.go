@@ -353,16 +353,12 @@ func PreprocessImage(img image.Image, opt PreprocessOptions) (*Preprocessed, err
 func item(res *Preprocessed, y []uint16, wk *work, pl *lumaPlane, pol Polarity, steps bool) {
 	sg := segment(wk)
 	if pol == Auto {
-		// A clearly light or dark border decides, as it always has; a
-		// mid-tone backdrop (a coloured table) leaves it to whether the item
-		// found is darker or lighter than the backdrop.
-		switch m := pl.ringMean(); {
+		// Whether the item found is darker or lighter than its backdrop
+		// decides; a saturated blue backdrop is dark in luma, and a navy
+		// item on it darker still.
+		switch {
 		case sg.reason != "":
 			pol = pl.detectPolarity()
-		case m >= 0.75:
-			pol = DarkOnLight
-		case m <= 0.25:
-			pol = LightOnDark
 		case sg.dark:
 			pol = DarkOnLight
 		default:

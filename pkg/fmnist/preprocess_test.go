@@ -427,3 +427,37 @@ func TestPreprocessPartialChromaBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestPolarityDarkBackdrop puts a navy item on a saturated blue backdrop,
+// whose luma (about 0.2) a border rule reads as a dark background for a
+// light item: the item's own difference must decide, and the input must
+// show it.
+func TestPolarityDarkBackdrop(t *testing.T) {
+	dir, err := (&Locator{NoDownload: true}).Locate("")
+	if err != nil {
+		t.Skip("no dataset:", err)
+	}
+	set, err := (&Locator{NoDownload: true}).LoadTest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := photogen.Spec{
+		Width: 400, Height: 400, Backdrop: [3]float64{0.15, 0.15, 0.8}, Ink: [3]float64{0.02, 0.02, 0.12},
+		Scale: 0.7, CX: 0.5, CY: 0.5, Quality: 92,
+	}
+	data, err := photogen.Encode(set.Image(0), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := PreprocessBytes(data, PreprocessOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var peak uint8
+	for _, v := range p.Gray.Pix {
+		peak = max(peak, v)
+	}
+	if p.NoObject || p.Polarity != DarkOnLight || peak < 200 {
+		t.Errorf("navy on blue: no object %v, polarity %v, peak %d; want an item, %v, a peak of 200 or more", p.NoObject, p.Polarity, peak, DarkOnLight)
+	}
+}
