@@ -29,7 +29,13 @@ func reframe(y []uint16, w, h int, wk *work, sg *segmentation, dark bool, dst []
 			lut[p] = relative(float64(p)/65535, float64(bg)/65535, dark)
 		}
 	}
-	th := tilt(wk.y, sg.mask, wk.w, wk.h)
+	// A small crop (magnified less than shadowMin) has a mask without a
+	// soft shadow's swell: the box guards the turn strictly there.
+	widen := 0.0
+	if max(sg.box.Dx(), sg.box.Dy())*f >= shadowMin*Size {
+		widen = deskewWiden
+	}
+	th := tilt(wk.y, sg.mask, wk.w, wk.h, widen)
 	var v []uint16 // the crop's values, when found with the box
 	switch {
 	case clean:

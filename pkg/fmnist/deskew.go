@@ -32,7 +32,7 @@ const (
 // item's bounding box by deskewWiden at most: a shoe's sloping upper, or a
 // diagonal print, makes a pile of its own, but turning an upright item by
 // it grows the box that standing straight makes smallest.
-func tilt(p []float32, mask []bool, w, h int) float64 {
+func tilt(p []float32, mask []bool, w, h int, widen float64) float64 {
 	region := dilateN(mask, w, h, 2) // the item's outline, just outside
 	var hist [90]float64             // one-degree bins over [-45, 45)
 	for y := 1; y < h-1; y++ {
@@ -79,7 +79,7 @@ func tilt(p []float32, mask []bool, w, h int) float64 {
 	// Edges at deg (y growing downwards) stand straight in the frame
 	// turned by deg: that turn is the tilt.
 	th := deg * math.Pi / 180
-	if math.Abs(deg) < deskewMin || math.Abs(deg) > deskewMax || boxArea(mask, w, h, th) > (1+deskewWiden)*boxArea(mask, w, h, 0) {
+	if math.Abs(deg) < deskewMin || math.Abs(deg) > deskewMax || boxArea(mask, w, h, th) > (1+widen)*boxArea(mask, w, h, 0) {
 		return 0
 	}
 	return th

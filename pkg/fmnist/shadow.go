@@ -17,10 +17,13 @@ const (
 	// shadowMinFit the least share of the darkening around the item it
 	// must explain.
 	shadowMinDepth = 0.06
-	shadowMinFit   = 0.8
+	shadowMinFit   = 0.85
 	shadowMinGain  = 0.4
-	// shadowRim is the blur, in working pixels, of the item's own edge.
-	shadowRim = 1.2
+	// shadowRim is the least blur, in working pixels, of the item's own
+	// edge, and shadowRimOut its blur as a share of an output pixel: an
+	// edge fades over about one (see halfMaxCrop).
+	shadowRim    = 1.2
+	shadowRimOut = 0.3
 	// shadowMin is the least size of an item, in source pixels an output
 	// pixel, whose shadow is looked for.
 	shadowMin = 4
@@ -70,7 +73,7 @@ func (s *shadowField) at(sx, sy int) float64 {
 // shadowMinDepth, or explains less than shadowMinFit of the darkening
 // around the item, or less than shadowMinGain beyond the item's own soft
 // edge.
-func fitShadow(wk *work, mask []bool, rel []float32, strong float32, lowAt func(i int) float32) *shadowField {
+func fitShadow(wk *work, mask []bool, rel []float32, strong float32, lowAt func(i int) float32, rimBlur float64) *shadowField {
 	w, h := wk.w, wk.h
 	core := make([]bool, w*h)
 	for i, on := range mask {
@@ -89,7 +92,7 @@ func fitShadow(wk *work, mask []bool, rel []float32, strong float32, lowAt func(
 			}
 			fillHoles(sil, w, h)
 		}
-		next := fitSilhouette(wk, sil, rel, pass == 0)
+		next := fitSilhouette(wk, sil, rel, rimBlur, pass == 0)
 		if next == nil {
 			return field
 		}
@@ -101,7 +104,7 @@ func fitShadow(wk *work, mask []bool, rel []float32, strong float32, lowAt func(
 // fitSilhouette fits the shadow of silhouette sil (see fitShadow).
 // Only the first fit (test) must pass the thresholds; the second refines
 // it.
-func fitSilhouette(wk *work, sil []bool, rel []float32, test bool) *shadowField {
+func fitSilhouette(wk *work, sil []bool, rel []float32, rimBlur float64, test bool) *shadowField {
 	w, h := wk.w, wk.h
 	var cb image.Rectangle
 	for i, on := range sil {
@@ -134,10 +137,10 @@ func fitSilhouette(wk *work, sil []bool, rel []float32, test bool) *shadowField 
 		}
 	}
 	// The item's own soft edge darkens its surroundings too: a rim term,
-	// the silhouette blurred by shadowRim working pixels in place, is
+	// the silhouette blurred by rimBlur working pixels in place, is
 	// fitted beside the shadow, and the shadow must explain what it
 	// leaves.
-	rim := gaussBlur(plane, w, h, shadowRim)
+	rim := gaussBlur(plane, w, h, rimBlur)
 	var qq, qr float64
 	for _, j := range fit {
 		q := float64(rim[j])
