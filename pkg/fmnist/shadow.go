@@ -152,6 +152,9 @@ func fitSilhouette(wk *work, sil []bool, rel []float32, rimBlur float64, test bo
 		e := max(qr/qq, 0)
 		rimErr = rr - 2*e*qr + e*e*qq
 	}
+	if test && rimErr < shadowMinGain*rr {
+		return nil // no shadow could explain shadowMinGain beyond the rim
+	}
 	shift := int(math.Ceil(shadowShift * size))
 	step := max(1, int(size/25))
 	best := struct {
