@@ -433,14 +433,7 @@ func TestPreprocessPartialChromaBlocks(t *testing.T) {
 // light item: the item's own difference must decide, and the input must
 // show it.
 func TestPolarityDarkBackdrop(t *testing.T) {
-	dir, err := (&Locator{NoDownload: true}).Locate("")
-	if err != nil {
-		t.Skip("no dataset:", err)
-	}
-	set, err := (&Locator{NoDownload: true}).LoadTest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := testSet(t)
 	s := photogen.Spec{
 		Width: 400, Height: 400, Backdrop: [3]float64{0.15, 0.15, 0.8}, Ink: [3]float64{0.02, 0.02, 0.12},
 		Scale: 0.7, CX: 0.5, CY: 0.5, Quality: 92,

@@ -14,14 +14,7 @@ import (
 // that with the shadow taken off, the input comes out near the shadowless
 // twin's.
 func TestFitShadow(t *testing.T) {
-	dir, err := (&Locator{NoDownload: true}).Locate("")
-	if err != nil {
-		t.Skip("no dataset:", err)
-	}
-	set, err := (&Locator{NoDownload: true}).LoadTest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := testSet(t)
 	const n = 40
 	prep := func(i int, s photogen.Spec) (*Preprocessed, *segmentation) {
 		data, err := photogen.Encode(set.Image(i), s)
