@@ -16,14 +16,7 @@ import (
 // wrong is mostly shoes whose sloping upper outvotes their sole. Measured
 // on these 60 items: 90% to 96% right at each angle, all upright ones.
 func TestTilt(t *testing.T) {
-	dir, err := (&fmnist.Locator{NoDownload: true}).Locate("")
-	if err != nil {
-		t.Skip("no dataset:", err)
-	}
-	set, err := (&fmnist.Locator{NoDownload: true}).LoadTest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := localTestSet(t)
 	const n = 60
 	for _, angle := range []float64{-12, -6, 0, 6, 12} {
 		good := 0

@@ -67,10 +67,9 @@ func wanted(f string) bool {
 	return *photoForms == "" || strings.Contains(","+*photoForms+",", ","+f+",")
 }
 
-func TestPhotoBenchmark(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the photo benchmark takes minutes; run without -short (make test-long)")
-	}
+// localTestSet loads the test set from this machine, or skips the test.
+func localTestSet(t *testing.T) *fmnist.Set {
+	t.Helper()
 	dir, err := (&fmnist.Locator{NoDownload: true}).Locate("")
 	if err != nil {
 		t.Skip("no dataset:", err)
@@ -79,6 +78,14 @@ func TestPhotoBenchmark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return set
+}
+
+func TestPhotoBenchmark(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the photo benchmark takes minutes; run without -short (make test-long)")
+	}
+	set := localTestSet(t)
 	model, _, err := onnxexport.Import(models.Default)
 	if err != nil {
 		t.Fatal(err)
