@@ -38,8 +38,16 @@ type Optimizer interface {
 // M and V hold the first and second moments, one slice per parameter in the
 // order of the params passed to Step; T is the number of steps taken. All
 // state is exported so that checkpoints can save and restore it.
+//
+// A non-zero WeightDecay makes it AdamW (Loshchilov and Hutter, 2019) with
+// the decoupled decay of torch.optim.AdamW: before the Adam update, every
+// trainable parameter (biases included, as torch.optim.AdamW(model.parameters())
+// does) is multiplied by 1 - LR*WeightDecay, with LR the rate of this step
+// (so a schedule scales the decay too), rounded to float32 as torch's
+// param.mul_(1 - lr*weight_decay) does. The decay adds no state.
 type Adam struct {
 	LR, Beta1, Beta2, Eps float64
+	WeightDecay           float64
 	M, V                  [][]float32
 	T                     int
 }
@@ -72,6 +80,7 @@ func (a *Adam) Step(params []*Param) {
 	b1, b2 := float32(a.Beta1), float32(a.Beta2)
 	c1, c2 := float32(1-a.Beta1), float32(1-a.Beta2)
 	lr, eps := float32(lrT), float32(a.Eps)
+	decay := float32(1 - a.LR*a.WeightDecay)
 	for i, p := range params {
 		if !p.Trainable() {
 			continue
@@ -79,6 +88,11 @@ func (a *Adam) Step(params []*Param) {
 		m, v := a.M[i], a.V[i]
 		if len(m) != len(p.Data) || len(v) != len(p.Data) {
 			panic("train: Adam.Step: state of " + p.Name + " has the wrong size")
+		}
+		if a.WeightDecay != 0 {
+			for j := range p.Data {
+				p.Data[j] *= decay
+			}
 		}
 		gemm.AdamUpdate(p.Data, p.Grad, m, v, b1, c1, b2, c2, lr, eps)
 	}

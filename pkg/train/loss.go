@@ -58,3 +58,63 @@ func SparseCategoricalCrossEntropy(logits []float32, labels []uint8, n, classes 
 	}
 	return loss * invN, correct
 }
+
+// CrossEntropy is SparseCategoricalCrossEntropy with label smoothing s in
+// [0, 1): the target of sample i is q = (1-s)*onehot(label_i) + s/classes,
+// as in torch.nn.CrossEntropyLoss(label_smoothing=s) and Keras'
+// CategoricalCrossentropy(from_logits=True, label_smoothing=s) on one-hot
+// labels, so
+//
+//	loss_i = logsumexp(z_i) - (1-s)*z_i[label_i] - (s/classes) * sum_j z_i[j]
+//
+// in float64, and dlogits (if not nil) receives (softmax(z_i) - q) / n. The
+// count of correct arg-maxes ignores s. With s = 0 it is
+// SparseCategoricalCrossEntropy, bit for bit.
+func CrossEntropy(logits []float32, labels []uint8, n, classes int, s float64, dlogits []float32) (loss float64, correct int) {
+	if s == 0 {
+		return SparseCategoricalCrossEntropy(logits, labels, n, classes, dlogits)
+	}
+	if len(logits) < n*classes || len(labels) < n || (dlogits != nil && len(dlogits) < n*classes) {
+		panic(fmt.Sprintf("train: CrossEntropy: %d logits, %d labels for %d samples of %d classes", len(logits), len(labels), n, classes))
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	invN := 1 / float64(n)
+	off := s / float64(classes) // q_j for j != label
+	on := 1 - s + off           // q_label
+	for i := 0; i < n; i++ {
+		z := logits[i*classes : (i+1)*classes]
+		lab := int(labels[i])
+		if lab >= classes {
+			panic(fmt.Sprintf("train: label %d of sample %d is out of range [0, %d)", lab, i, classes))
+		}
+		m, am := z[0], 0
+		for j, v := range z {
+			if v > m {
+				m, am = v, j
+			}
+		}
+		if am == lab {
+			correct++
+		}
+		var e, sumZ float64
+		for _, v := range z {
+			e += math.Exp(float64(v) - float64(m))
+			sumZ += float64(v)
+		}
+		lse := float64(m) + math.Log(e)
+		loss += lse - (1-s)*float64(z[lab]) - off*sumZ
+		if dlogits != nil {
+			d := dlogits[i*classes : (i+1)*classes]
+			for j, v := range z {
+				q := off
+				if j == lab {
+					q = on
+				}
+				d[j] = float32((math.Exp(float64(v)-lse) - q) * invN)
+			}
+		}
+	}
+	return loss * invN, correct
+}

@@ -354,10 +354,16 @@ func (m *Model) Backward(dlogits []float32) {
 // and opt.Step. It returns the batch's mean loss and accuracy (fraction
 // correct). In steady state it allocates nothing.
 func (m *Model) TrainStep(opt Optimizer, x []float32, labels []uint8, n int) (loss, acc float64) {
+	return m.TrainStepSmoothed(opt, 0, x, labels, n)
+}
+
+// TrainStepSmoothed is TrainStep with the cross-entropy's label smoothing
+// s (see CrossEntropy); the loss returned is the smoothed one.
+func (m *Model) TrainStepSmoothed(opt Optimizer, s float64, x []float32, labels []uint8, n int) (loss, acc float64) {
 	z := m.Logits(x, n, true)
 	classes := m.Layers[m.logitsEnd()-1].OutShape().Size()
 	d := grow(&m.dlogits, n*classes)
-	loss, correct := SparseCategoricalCrossEntropy(z, labels, n, classes, d)
+	loss, correct := CrossEntropy(z, labels, n, classes, s, d)
 	m.Backward(d)
 	opt.Step(m.params)
 	if n > 0 {
@@ -370,6 +376,13 @@ func (m *Model) TrainStep(opt Optimizer, x []float32, labels []uint8, n int) (lo
 // accuracy of the model on n samples, in inference mode, DefaultPredictChunk
 // samples at a time.
 func (m *Model) Evaluate(x []float32, labels []uint8, n int) (loss, acc float64) {
+	return m.EvaluateSmoothed(0, x, labels, n)
+}
+
+// EvaluateSmoothed is Evaluate with the loss's label smoothing s (see
+// CrossEntropy), as Keras evaluates validation data with the compiled,
+// smoothed loss.
+func (m *Model) EvaluateSmoothed(s float64, x []float32, labels []uint8, n int) (loss, acc float64) {
 	in := m.InputShape.Size()
 	classes := m.Layers[m.logitsEnd()-1].OutShape().Size()
 	if len(x) < n*in {
@@ -380,7 +393,7 @@ func (m *Model) Evaluate(x []float32, labels []uint8, n int) (loss, acc float64)
 	for lo := 0; lo < n; lo += DefaultPredictChunk {
 		hi := min(lo+DefaultPredictChunk, n)
 		z := m.run(x[lo*in:hi*in], hi-lo, false, true)
-		l, c := SparseCategoricalCrossEntropy(z, labels[lo:hi], hi-lo, classes, nil)
+		l, c := CrossEntropy(z, labels[lo:hi], hi-lo, classes, s, nil)
 		sum += l * float64(hi-lo)
 		correct += c
 	}
