@@ -311,11 +311,30 @@ type augGolden struct {
 			Params            map[string]augDrawSummary
 		}
 	}
+	Photometric struct {
+		Brightness []struct {
+			Factor        float64
+			H, W          int
+			Input, Output []float32
+		}
+		Contrast []struct {
+			Factor        float64
+			C, H, W       int
+			Input, Output []float32
+		}
+		Blur []struct {
+			Sigma         float64
+			Kernel        int
+			C, H, W       int
+			Input, Output []float32
+		}
+	}
 	Cases []struct {
 		Name    string
 		C, H, W int
 		Theta   float64
 		Tx, Ty  float64
+		ZX, ZY  float64
 		FlipH   bool `json:"flip_h"`
 		FlipV   bool `json:"flip_v"`
 		Input   []float32
@@ -355,7 +374,7 @@ func TestAugmentMatchesReference(t *testing.T) {
 				t.Fatalf("golden case has %d/%d values, want %d", len(tc.Input), len(tc.Output), size)
 			}
 			dst := make([]float32, size)
-			augParams{theta: tc.Theta, tx: tc.Tx, ty: tc.Ty, flipH: tc.FlipH, flipV: tc.FlipV}.apply(dst, tc.Input, tc.C, tc.H, tc.W)
+			augParams{theta: tc.Theta, tx: tc.Tx, ty: tc.Ty, zx: tc.ZX, zy: tc.ZY, flipH: tc.FlipH, flipV: tc.FlipV}.apply(dst, tc.Input, tc.C, tc.H, tc.W)
 			exact := 0
 			for i := range dst {
 				d := ulpDiff(dst[i], tc.Output[i])
@@ -428,6 +447,17 @@ func TestAugmentDrawsMatchKeras(t *testing.T) {
 				vals["theta"] = append(vals["theta"], p.theta)
 				vals["tx"] = append(vals["tx"], p.tx)
 				vals["ty"] = append(vals["ty"], p.ty)
+				one := func(z float64) float64 { // Keras reports 1 for no zoom
+					if z == 0 {
+						return 1
+					}
+					return z
+				}
+				vals["zx"] = append(vals["zx"], one(p.zx))
+				vals["zy"] = append(vals["zy"], one(p.zy))
+				if a.Brightness != [2]float64{} { // Keras reports None without a range
+					vals["brightness"] = append(vals["brightness"], p.brightness)
+				}
 				vals["flip_h"] = append(vals["flip_h"], b2f(p.flipH))
 				vals["flip_v"] = append(vals["flip_v"], b2f(p.flipV))
 			}
@@ -664,7 +694,7 @@ func TestParseAugment(t *testing.T) {
 		{"", Augment{}, "none"},
 		{"none", Augment{}, "none"},
 		{"hflip", Augment{HorizontalFlip: true}, "hflip"},
-		{"hflip,vflip,rotate=10,wshift=0.1,hshift=3", Augment{true, true, 10, ShiftRange{Float: 0.1}, ShiftRange{Int: 3}}, "hflip,vflip,rotate=10,wshift=0.1,hshift=3"},
+		{"hflip,vflip,rotate=10,wshift=0.1,hshift=3", Augment{HorizontalFlip: true, VerticalFlip: true, RotationRange: 10, WidthShift: ShiftRange{Float: 0.1}, HeightShift: ShiftRange{Int: 3}}, "hflip,vflip,rotate=10,wshift=0.1,hshift=3"},
 		{" hshift = 3 , hflip ", Augment{HorizontalFlip: true, HeightShift: ShiftRange{Int: 3}}, "hflip,hshift=3"},
 		{"rotation_range=12.5,horizontal_flip,height_shift_range=3,width_shift_range=2.5,vertical_flip=false",
 			Augment{HorizontalFlip: true, RotationRange: 12.5, WidthShift: ShiftRange{Float: 2.5}, HeightShift: ShiftRange{Int: 3}}, "hflip,rotate=12.5,wshift=2.5,hshift=3"},
@@ -677,6 +707,13 @@ func TestParseAugment(t *testing.T) {
 		{"hshift=3.", Augment{HeightShift: ShiftRange{Float: 3}}, "hshift=3.0"},
 		{"wshift=1.0,hshift=+1", Augment{WidthShift: ShiftRange{Float: 1}, HeightShift: ShiftRange{Int: 1}}, "wshift=1.0,hshift=1"},
 		{"wshift=2e3", Augment{WidthShift: ShiftRange{Float: 2000}}, "wshift=2000.0"},
+		// The photometric and zoom keys: a single value F is [1-F, 1+F] for
+		// zoom and contrast, a fixed sigma for blur.
+		{"zoom=0.1", Augment{Zoom: [2]float64{0.9, 1.1}}, "zoom=0.9:1.1"},
+		{"zoom_range=0.8:1.25,brightness_range=0.7:1.3", Augment{Zoom: [2]float64{0.8, 1.25}, Brightness: [2]float64{0.7, 1.3}}, "zoom=0.8:1.25,brightness=0.7:1.3"},
+		{"zoom=1:1,noise=0", Augment{}, "none"},
+		{"contrast=0.25,blur=0.5,noise=0.05", Augment{Contrast: [2]float64{0.75, 1.25}, Blur: [2]float64{0.5, 0.5}, Noise: 0.05}, "contrast=0.75:1.25,blur=0.5:0.5,noise=0.05"},
+		{"blur=0.1:1.5,hflip", Augment{HorizontalFlip: true, Blur: [2]float64{0.1, 1.5}}, "hflip,blur=0.1:1.5"},
 	}
 	for _, tt := range tests {
 		got, err := ParseAugment(tt.spec)
@@ -829,5 +866,173 @@ func TestAugmentValidate(t *testing.T) {
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("%+v: error %v, want one containing %q", tt.a, err, tt.want)
 		}
+	}
+}
+
+// TestAugmentPhotometricMatchesReference compares brightness with
+// keras-preprocessing's apply_brightness_shift (PIL), contrast with
+// tf.image.adjust_contrast and blur with torchvision's gaussian_blur, as
+// testdata/gen/augment_golden.py computes them, one fixed factor at a time.
+func TestAugmentPhotometricMatchesReference(t *testing.T) {
+	g := readAugGolden(t).Photometric
+	if len(g.Brightness) == 0 || len(g.Contrast) == 0 || len(g.Blur) == 0 {
+		t.Fatal("augment_golden.json lacks photometric cases")
+	}
+	for _, c := range g.Brightness {
+		// Keras works on 0..255 and truncates to uint8 (PIL): within one
+		// level of ours, which keeps the float and the 0..1 scale.
+		x := make([]float32, len(c.Input))
+		for i, v := range c.Input {
+			x[i] = v / 255
+		}
+		augParams{brightness: c.Factor}.photometric(x, 1, c.H, c.W, nil)
+		for i := range x {
+			if d := math.Abs(float64(x[i])*255 - float64(c.Output[i])); d > 1+1e-4 {
+				t.Fatalf("brightness %v: value %d = %v (x255), Keras %v", c.Factor, i, x[i]*255, c.Output[i])
+			}
+		}
+	}
+	for _, c := range g.Contrast {
+		x := append([]float32(nil), c.Input...)
+		augParams{contrast: c.Factor}.photometric(x, c.C, c.H, c.W, nil)
+		if d, at := maxAbsDiff(x, c.Output); d > 1e-7 {
+			t.Errorf("contrast %v: value %d = %v, reference %v", c.Factor, at, x[at], c.Output[at])
+		}
+	}
+	for _, c := range g.Blur {
+		x := append([]float32(nil), c.Input...)
+		augParams{blur: c.Sigma, blurK: c.Kernel}.photometric(x, c.C, c.H, c.W, make([]float64, c.H*c.W))
+		// torch sums the 2-D kernel in float32, we the two passes in float64.
+		if d, at := maxAbsDiff(x, c.Output); d > 1e-6 {
+			t.Errorf("blur sigma %v kernel %d: value %d = %v, torch %v (diff %g)", c.Sigma, c.Kernel, at, x[at], c.Output[at], d)
+		}
+	}
+}
+
+// TestAugmentNoiseIsGaussian checks Keras' GaussianNoise semantics: the
+// added values have mean 0, the standard deviation asked for, a normal
+// distribution's kurtosis (3) and no correlation between neighbours, within
+// six standard errors for 200,000 draws; nothing is clipped.
+func TestAugmentNoiseIsGaussian(t *testing.T) {
+	const n, c, h, w, std = 255, 1, 28, 28, 0.1
+	src := make([]float32, n*c*h*w)
+	for i := range src {
+		src[i] = 0.95
+	}
+	dst := make([]float32, len(src))
+	Augment{Noise: std}.Apply(dst, src, n, c, h, w, NewRNG(5))
+	var m1, m2, m4, cov float64
+	above := 0
+	for i := range dst {
+		d := float64(dst[i]) - 0.95
+		if dst[i] > 1 {
+			above++
+		}
+		m1 += d
+		m2 += d * d
+		m4 += d * d * d * d
+		if i%w != w-1 {
+			cov += d * (float64(dst[i+1]) - 0.95)
+		}
+	}
+	N := float64(len(dst))
+	m1, m2, m4, cov = m1/N, m2/N, m4/N, cov/N
+	if math.Abs(m1) > 6*std/math.Sqrt(N) {
+		t.Errorf("mean %v", m1)
+	}
+	if math.Abs(math.Sqrt(m2)-std) > 6*std/math.Sqrt(2*N) {
+		t.Errorf("standard deviation %v, want %v", math.Sqrt(m2), std)
+	}
+	if k := m4 / (m2 * m2); math.Abs(k-3) > 6*math.Sqrt(24/N) {
+		t.Errorf("kurtosis %v, want 3", k)
+	}
+	if r := cov / m2; math.Abs(r) > 6/math.Sqrt(N) {
+		t.Errorf("neighbour correlation %v", r)
+	}
+	if above == 0 {
+		t.Error("noise was clipped at 1; Keras' GaussianNoise does not clip")
+	}
+}
+
+// TestAugmentFactorDraws checks the contrast factor and the blur's sigma are
+// uniform over their ranges (mean and variance within six standard errors),
+// and a reproducible function of the seed.
+func TestAugmentFactorDraws(t *testing.T) {
+	a, err := ParseAugment("contrast=0.5:1.5,blur=0.2:1.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20000
+	rng := NewRNG(9)
+	var cs, bs []float64
+	for range n {
+		p := a.draw(28, 28, rng)
+		cs = append(cs, p.contrast)
+		bs = append(bs, p.blur)
+		if p.blurK != 2*int(math.Ceil(3*1.2))+1 {
+			t.Fatalf("kernel %d", p.blurK)
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		v      []float64
+		lo, hi float64
+	}{{"contrast", cs, 0.5, 1.5}, {"blur", bs, 0.2, 1.2}} {
+		var mean, vr float64
+		for _, v := range c.v {
+			if v < c.lo || v >= c.hi {
+				t.Fatalf("%s drew %v outside [%v, %v)", c.name, v, c.lo, c.hi)
+			}
+			mean += v
+		}
+		mean /= n
+		for _, v := range c.v {
+			vr += (v - mean) * (v - mean)
+		}
+		vr /= n
+		wantVar := (c.hi - c.lo) * (c.hi - c.lo) / 12
+		if math.Abs(mean-(c.lo+c.hi)/2) > 6*math.Sqrt(wantVar/n) || math.Abs(vr-wantVar) > 6*math.Sqrt(0.8/n)*wantVar {
+			t.Errorf("%s: mean %v, variance %v; uniform on [%v, %v) has %v, %v", c.name, mean, vr, c.lo, c.hi, (c.lo+c.hi)/2, wantVar)
+		}
+	}
+	// Same seed, same images.
+	img := augTestImage(1, 28, 28)
+	src := append(append(append([]float32(nil), img...), img...), img...)
+	full, _ := ParseAugment("hflip,hshift=3,zoom=0.1,brightness=0.8:1.2,contrast=0.2,blur=0.1:1,noise=0.05")
+	x1, x2 := make([]float32, len(src)), make([]float32, len(src))
+	full.Apply(x1, src, 3, 1, 28, 28, NewRNG(4))
+	full.Apply(x2, src, 3, 1, 28, 28, NewRNG(4))
+	if !bytes.Equal(f32bytes(x1), f32bytes(x2)) {
+		t.Error("the same seed gave different augmentations")
+	}
+	// The photometric settings draw after the geometric ones (zoom draws
+	// before the flips, as in Keras), so adding them leaves those alone.
+	r1, r2 := NewRNG(4), NewRNG(4)
+	geo, _ := ParseAugment("hflip,hshift=3,zoom=0.1")
+	photo, _ := ParseAugment("hflip,hshift=3,zoom=0.1,brightness=0.8:1.2,contrast=0.2,blur=0.1:1")
+	for range 100 {
+		p, q := geo.draw(28, 28, r1), photo.draw(28, 28, r2)
+		if p.flipH != q.flipH || p.tx != q.tx || p.zx != q.zx || p.zy != q.zy {
+			t.Fatal("the photometric settings changed the geometric draws before them")
+		}
+		r1.SetState(r2.State())
+	}
+}
+
+func TestAugmentJSONRoundTrip(t *testing.T) {
+	a, err := ParseAugment("hflip,rotate=5,wshift=0.1,hshift=3,zoom=0.9:1.2,brightness=0.7:1.3,contrast=0.25,blur=0.1:0.8,noise=0.03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Augment
+	if err := json.Unmarshal(b, &back); err != nil || back != a {
+		t.Fatalf("%s read back as %+v (%v)", b, back, err)
+	}
+	if err := json.Unmarshal([]byte(`"spin=3"`), &back); err == nil {
+		t.Error("a bad specification in JSON was accepted")
 	}
 }
