@@ -167,6 +167,12 @@ Usage:
   fmtrain augment-preview --out FILE
                                     one image beside augmented versions of it
 
+Validation: --validation-split F holds out the last fraction F of the training samples (Keras'
+validation_split: before any shuffling, never trained on) for the val_ figures, --early-stopping and
+--restore-best; the test set is then read only after training and scored once. --validate-on-test is
+the book's choice (the test set validates, and selects the epoch) and is labelled so everywhere.
+With neither, there is no validation, and --early-stopping is a usage error.
+
 Training writes the model (--out, ONNX by default: model.onnx) with its history (.history.json,
 .history.csv), its training curves (.curves.png, refreshed each epoch) and a resumable checkpoint
 (.ckpt) beside it. Over an existing model, the new run writes these files as hidden .pending files

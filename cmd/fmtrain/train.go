@@ -39,6 +39,9 @@ type trainOptions struct {
 	restoreBest bool
 	export      exportOptions
 	bundle      string
+	schedule    string
+	sched       train.LRSchedule // the schedule's flags, whichever schedule
+	changed     func(name string) bool
 }
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -51,12 +54,25 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Uint64Var(&o.cfg.Seed, "seed", o.cfg.Seed, "random seed (weights, shuffling, augmentation, dropout)")
 	fs.StringVar(&o.arch, "arch", "book", `architecture: "book", "small" or a spec such as c32k3-p2-c64k3-f-d32-d10`)
 	fs.IntVar(&o.trainSize, "train-size", 0, "train on the first N training samples only (0: all 60,000)")
-	fs.StringVar(&o.augment, "augment", "", `augmentation, e.g. "hflip,hshift=3" (hflip, vflip, rotate=DEG, wshift=R, hshift=R; R as Keras reads it: 3 whole pixels -2..2, 3.0 or 2.5 real pixels, 0.1 a fraction)`)
+	fs.StringVar(&o.augment, "augment", "", `augmentation, e.g. "hflip,hshift=3" (hflip, vflip, rotate=DEG, wshift=R, hshift=R; R as Keras reads it: 3 whole pixels -2..2, 3.0 or 2.5 real pixels, 0.1 a fraction; zoom=Z or LO:HI, brightness=LO:HI, contrast=F or LO:HI, blur=SIGMA or LO:HI, noise=STD)`)
 	fs.Float64Var(&o.dropout, "dropout", 0, "dropout rate before the last dense layer (0: none)")
-	fs.BoolVar(&o.earlyStop, "early-stopping", false, "stop when val_loss has not improved for --patience epochs")
+	fs.Float64Var(&o.cfg.ValidationSplit, "validation-split", 0, "hold out the last fraction F of the training samples, before any shuffling, as validation data (Keras' validation_split); they are never trained on, and the test files are not read until training ends")
+	fs.BoolVar(&o.cfg.ValidateOnTest, "validate-on-test", false, "validate on the TEST set after each epoch, as the book does (its val_ figures are then test figures, and early stopping selects on the test set)")
+	fs.BoolVar(&o.earlyStop, "early-stopping", false, "stop when val_loss has not improved for --patience epochs (needs --validation-split or --validate-on-test)")
 	fs.IntVar(&o.patience, "patience", train.DefaultPatience, "early-stopping patience in epochs")
 	fs.BoolVar(&o.restoreBest, "restore-best", true, "with --early-stopping, end with the weights of the best epoch")
-	fs.BoolVar(&o.cfg.Validate, "validate", true, "evaluate on the test set after each epoch")
+	fs.BoolVar(&o.cfg.Validate, "validate", false, "deprecated: validation now follows --validation-split or --validate-on-test; --validate=false turns it off")
+	fs.StringVar(&o.schedule, "lr-schedule", "constant", `learning-rate schedule: "constant", "cosine" (linear warm-up, then cosine decay, per step: PyTorch's LinearLR + CosineAnnealingLR) or "plateau" (Keras' ReduceLROnPlateau)`)
+	fs.IntVar(&o.sched.WarmupEpochs, "warmup-epochs", 0, "cosine: epochs of linear warm-up")
+	fs.Float64Var(&o.sched.WarmupStart, "warmup-start", train.DefaultWarmupStart, "cosine: the warm-up starts at this fraction of --lr (LinearLR's start_factor)")
+	fs.Float64Var(&o.sched.MinLR, "min-lr", 0, "cosine: the final learning rate (eta_min); plateau: the lowest (min_lr)")
+	fs.StringVar(&o.sched.Monitor, "plateau-monitor", train.DefaultPlateauMonitor, "plateau: the metric watched (val_loss, val_accuracy, loss, accuracy)")
+	fs.Float64Var(&o.sched.Factor, "plateau-factor", train.DefaultPlateauFactor, "plateau: multiply the learning rate by this on a plateau")
+	fs.IntVar(&o.sched.Patience, "plateau-patience", train.DefaultPlateauPatience, "plateau: epochs without improvement before a reduction")
+	fs.Float64Var(&o.sched.MinDelta, "plateau-min-delta", train.DefaultPlateauMinDelta, "plateau: the least change that counts as an improvement")
+	fs.IntVar(&o.sched.Cooldown, "plateau-cooldown", 0, "plateau: epochs to wait after a reduction before counting again")
+	fs.Float64Var(&o.cfg.WeightDecay, "weight-decay", 0, "decoupled weight decay: AdamW as torch.optim.AdamW (0: Adam)")
+	fs.Float64Var(&o.cfg.LabelSmoothing, "label-smoothing", 0, "label smoothing of the cross-entropy, as torch's CrossEntropyLoss(label_smoothing=) (0: none)")
 	fs.IntVar(&o.cfg.Threads, "threads", runtime.NumCPU(), "threads (results are bit-reproducible for a fixed count)")
 	fs.StringVar(&o.out, "out", "model.onnx", "model file to write: .onnx (ONNX) or .fmk (the native format)")
 	fs.IntVar(&o.export.opset, "opset", onnxexport.DefaultOpset, fmt.Sprintf("ONNX opset (%d to %d)", onnxexport.MinExportOpset, onnxexport.MaxExportOpset))
@@ -68,7 +84,96 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	o.changed = fs.Changed
 	return o.run(ctx, stdout, stderr)
+}
+
+// validationChoice settles what validates each epoch, from
+// --validation-split, --validate-on-test and the deprecated --validate,
+// and refuses what would silently select on the test set: early stopping
+// needs one of the two named explicitly.
+func (o *trainOptions) validationChoice() error {
+	split, onTest := o.cfg.ValidationSplit, o.cfg.ValidateOnTest
+	if split != 0 && !(split > 0 && split < 1) {
+		return cli.Usage(fmt.Errorf("--validation-split must be a fraction in (0, 1), got %v", split))
+	}
+	if split != 0 && onTest {
+		return cli.Usage(errors.New("--validation-split and --validate-on-test name two validation sets; give one"))
+	}
+	named := split != 0 || onTest
+	if o.changed("validate") {
+		switch {
+		case o.cfg.Validate && !named:
+			return cli.Usage(errors.New("--validate no longer means the test set: give --validation-split F (Keras' validation_split, e.g. 0.1) or, for the book's choice, --validate-on-test"))
+		case !o.cfg.Validate && named:
+			return cli.Usage(errors.New("--validate=false turns off the validation that --validation-split or --validate-on-test asks for; drop one"))
+		}
+	} else {
+		o.cfg.Validate = named
+	}
+	if o.earlyStop && !o.cfg.Validate {
+		return cli.Usage(errors.New("--early-stopping monitors val_loss, which needs validation data: give --validation-split F (the last fraction F of the training samples, e.g. 0.1) or, for the book's choice of validating on the test set, --validate-on-test"))
+	}
+	return nil
+}
+
+// scheduleChoice builds the learning-rate schedule from --lr-schedule and
+// its flags, refusing a schedule's flag given with another schedule.
+func (o *trainOptions) scheduleChoice() (train.LRSchedule, error) {
+	cosine := []string{"warmup-epochs", "warmup-start"}
+	plateau := []string{"plateau-monitor", "plateau-factor", "plateau-patience", "plateau-min-delta", "plateau-cooldown"}
+	refuse := func(flags []string, _ string) error {
+		for _, f := range flags {
+			if o.changed(f) {
+				kind := "plateau"
+				switch {
+				case f == "min-lr":
+					kind = "cosine or plateau"
+				case strings.HasPrefix(f, "warmup"):
+					kind = "cosine"
+				}
+				return cli.Usage(fmt.Errorf("--%s belongs to --lr-schedule %s (this run's is %s)", f, kind, o.schedule))
+			}
+		}
+		return nil
+	}
+	var s train.LRSchedule
+	switch o.schedule {
+	case "constant", "":
+		if err := refuse(append(append(cosine, plateau...), "min-lr"), "cosine or plateau"); err != nil {
+			return s, err
+		}
+		return s, nil
+	case train.ScheduleCosine:
+		if err := refuse(plateau, "plateau"); err != nil {
+			return s, err
+		}
+		s = train.LRSchedule{Kind: train.ScheduleCosine, WarmupEpochs: o.sched.WarmupEpochs, WarmupStart: o.sched.WarmupStart, MinLR: o.sched.MinLR}
+	case train.SchedulePlateau:
+		if err := refuse(cosine, "cosine"); err != nil {
+			return s, err
+		}
+		s = o.sched
+		s.Kind, s.WarmupEpochs, s.WarmupStart = train.SchedulePlateau, 0, 0
+	default:
+		return s, cli.Usage(fmt.Errorf("--lr-schedule %q: want constant, cosine or plateau", o.schedule))
+	}
+	if err := s.Check(o.cfg.Epochs); err != nil {
+		return s, cli.Usage(fmt.Errorf("--lr-schedule %s: %w", o.schedule, err))
+	}
+	return s, nil
+}
+
+// validationLabel says, for the log, the history and the curves, what the
+// val_ metrics are computed on.
+func (o *trainOptions) validationLabel(valN int) string {
+	switch {
+	case o.cfg.ValidateOnTest:
+		return "the TEST set (--validate-on-test, the book's choice): val_ figures are test figures, and early stopping selects on the test set"
+	case o.cfg.ValidationSplit != 0:
+		return fmt.Sprintf("the last %d training samples (--validation-split %g, Keras' validation_split: held out before shuffling, never trained on)", valN, o.cfg.ValidationSplit)
+	}
+	return ""
 }
 
 // expandArch turns the built-in names into specs and inserts dropout.
@@ -99,9 +204,17 @@ func siblings(out string) (historyJSON, historyCSV, ckpt string) {
 }
 
 func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
+	if err := o.validationChoice(); err != nil {
+		return err
+	}
 	o.cfg.EarlyStopping = o.earlyStop
 	o.cfg.Patience = o.patience
 	o.cfg.RestoreBest = o.earlyStop && o.restoreBest
+	sched, err := o.scheduleChoice()
+	if err != nil {
+		return err
+	}
+	o.cfg.Schedule = sched
 	if o.augment != "" {
 		a, err := train.ParseAugment(o.augment)
 		if err != nil {
@@ -156,22 +269,42 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 		}
 	}
 
-	dir, err := fmnist.Locate(o.data)
+	// Only the book's choice (--validate-on-test) reads the test set before
+	// training ends; otherwise only the training files are located and
+	// read now, and the test set is scored once, after training.
+	locate := fmnist.LocateTrain
+	if o.cfg.ValidateOnTest {
+		locate = fmnist.Locate
+	}
+	dir, err := locate(o.data)
 	if err != nil {
 		return err
 	}
 	if err := files.checkInputs("the dataset file", fmnist.Files(dir)); err != nil {
 		return err
 	}
+	if o.bundle != "" && len(fmnist.Files(dir)) < 4 {
+		return cli.Usage(fmt.Errorf("--bundle needs the test images, and %s has no test files", userpath.Show(dir)))
+	}
 	trainSet, err := loadData(fmnist.LoadTrain, dir, o.trainSize)
 	if err != nil {
 		return err
 	}
-	// The test set validates each epoch (unless --validate=false) and always
-	// gives the final test accuracy recorded in the model's metadata.
-	testSet, err := loadData(fmnist.LoadTest, dir, 0)
-	if err != nil {
-		return err
+	var valSet, testSet *train.Data
+	switch {
+	case o.cfg.ValidateOnTest:
+		if testSet, err = loadData(fmnist.LoadTest, dir, 0); err != nil {
+			return err
+		}
+		valSet = testSet
+	case o.cfg.ValidationSplit != 0:
+		if trainSet, valSet, err = train.SplitValidation(trainSet, o.cfg.ValidationSplit); err != nil {
+			return cli.Usage(fmt.Errorf("--validation-split: %w", err))
+		}
+	}
+	valLabel := ""
+	if valSet != nil {
+		valLabel = o.validationLabel(valSet.N())
 	}
 	var bundleModel []string
 	if o.bundle != "" {
@@ -189,20 +322,30 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	if !o.quiet {
 		fmt.Fprintf(stdout, "Training %s on %d samples (%s), %d epochs, batch %d, lr %g, seed %d, %d threads\n",
 			o.arch, trainSet.N(), userpath.Show(dir), o.cfg.Epochs, o.cfg.BatchSize, o.cfg.LR, o.cfg.Seed, o.cfg.Threads)
+		if valLabel != "" {
+			fmt.Fprintf(stdout, "Validation: %s\n", valLabel)
+		} else {
+			fmt.Fprintln(stdout, "Validation: none (--validation-split F holds out training samples for it)")
+		}
 	}
 	if files.staged && !o.quiet {
 		fmt.Fprintf(stdout, "%s exists: its files stay as they are until this run has written its model (meanwhile the run writes %s and the other .pending files)\n",
 			userpath.Show(o.out), userpath.Show(files.pending.ckpt))
 	}
 	t := files.target()
+	title := filepath.Base(o.out) + ": " + arch
+	if o.cfg.ValidateOnTest {
+		title += " (val = TEST set)"
+	}
 	writeHistory := func(t fileSet, h *train.History) error {
+		h.Validation = valLabel
 		if err := h.WriteJSON(t.histJSON); err != nil {
 			return err
 		}
 		if err := h.WriteCSV(t.histCSV); err != nil {
 			return err
 		}
-		return curves.Write(t.curves, h, filepath.Base(o.out)+": "+arch)
+		return curves.Write(t.curves, h, title)
 	}
 	opt := train.NewAdam(m.Params())
 	cb := train.Callbacks{
@@ -214,7 +357,7 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 		},
 		EpochEnd: func(h *train.History) error { return writeHistory(t, h) },
 	}
-	hist, err := train.Fit(ctx, m, opt, trainSet, testSet, o.cfg, cb, resume)
+	hist, err := train.Fit(ctx, m, opt, trainSet, valSet, o.cfg, cb, resume)
 	if errors.Is(err, train.ErrInterrupted) {
 		kept := ""
 		if files.staged {
@@ -225,15 +368,30 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	loss, acc := m.Evaluate(testSet.X, testSet.Labels, testSet.N())
+	// Training is over: the test set is scored once, now (the book's
+	// choice already loaded it). Without its files, the model is written
+	// without test figures.
+	if testSet == nil {
+		if testSet, err = loadTestAfterTraining(dir, stderr); err != nil {
+			return err
+		}
+	}
 	recipe, _ := json.Marshal(o.cfg)
 	meta := map[string]string{
 		"arch":          arch,
 		"recipe":        string(recipe),
 		"train_samples": strconv.Itoa(trainSet.N()),
 		"epochs_run":    strconv.Itoa(len(hist.Epochs)),
-		"test_accuracy": strconv.FormatFloat(acc, 'f', 4, 64),
-		"test_loss":     strconv.FormatFloat(loss, 'g', 6, 64),
+	}
+	if o.cfg.ValidationSplit != 0 {
+		meta["validation_samples"] = strconv.Itoa(valSet.N())
+	}
+	var loss, acc float64
+	if testSet != nil {
+		loss, acc = m.Evaluate(testSet.X, testSet.Labels, testSet.N())
+		meta["test_accuracy"] = strconv.FormatFloat(acc, 'f', 4, 64)
+		meta["test_loss"] = strconv.FormatFloat(loss, 'g', 6, 64)
+		hist.Test = &train.TestScore{Loss: loss, Accuracy: acc}
 	}
 	err = files.commit(func(t fileSet) error { return writeHistory(t, hist) },
 		func(path string) error { return saveModel(path, m, arch, meta, o.export) })
@@ -255,10 +413,29 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	}
 	if !o.quiet {
 		f := files.final
-		fmt.Fprintf(stdout, "test accuracy: %.4f  test loss: %.4f\nwrote %s, %s, %s, %s, %s\n", acc, loss,
+		switch {
+		case testSet == nil:
+			fmt.Fprintln(stdout, "test set: not scored (no test files)")
+		case o.cfg.ValidateOnTest:
+			fmt.Fprintf(stdout, "test accuracy: %.4f  test loss: %.4f (the test set was also the validation set: --validate-on-test)\n", acc, loss)
+		default:
+			fmt.Fprintf(stdout, "test accuracy: %.4f  test loss: %.4f (scored once, after training)\n", acc, loss)
+		}
+		fmt.Fprintf(stdout, "wrote %s, %s, %s, %s, %s\n",
 			userpath.Show(f.model), userpath.Show(f.histJSON), userpath.Show(f.histCSV), userpath.Show(f.curves), userpath.Show(f.ckpt))
 	}
 	return nil
+}
+
+// loadTestAfterTraining loads the test set from dir once training is over.
+// When dir lacks the test files it says so on w and returns nil, nil: a run
+// that validated on a split does not need them.
+func loadTestAfterTraining(dir string, w io.Writer) (*train.Data, error) {
+	if len(fmnist.Files(dir)) < 4 {
+		fmt.Fprintf(w, "fmtrain: note: %s has no test files (t10k-*): the model is written without test figures\n", userpath.Show(dir))
+		return nil, nil
+	}
+	return loadData(fmnist.LoadTest, dir, 0)
 }
 
 // extraTrainSize is the checkpoint's record of --train-size, so that a
@@ -278,7 +455,6 @@ func (o *trainOptions) checkResume(path string, c *train.Checkpoint, arch string
 		return fmt.Errorf("--resume: %s holds no training configuration (%v): it is a model, not a training checkpoint", userpath.Show(path), err)
 	}
 	now := o.cfg
-	now.AugmentSpec = now.Augment.String()
 	var diffs []string
 	add := func(flag string, was, is any) {
 		if a, b := fmt.Sprint(was), fmt.Sprint(is); a != b {
@@ -294,10 +470,18 @@ func (o *trainOptions) checkResume(path string, c *train.Checkpoint, arch string
 	add("--lr", saved.LR, now.LR)
 	add("--seed", saved.Seed, now.Seed)
 	add("--validate", saved.Validate, now.Validate)
+	add("--validation-split", saved.ValidationSplit, now.ValidationSplit)
+	add("--validate-on-test", saved.ValidateOnTest, now.ValidateOnTest)
 	add("--early-stopping", saved.EarlyStopping, now.EarlyStopping)
 	add("--patience", saved.Patience, now.Patience)
 	add("--restore-best", saved.RestoreBest, now.RestoreBest)
-	add("--augment", strconv.Quote(saved.AugmentSpec), strconv.Quote(now.AugmentSpec))
+	add("--augment", strconv.Quote(saved.Augment.String()), strconv.Quote(now.Augment.String()))
+	add("--lr-schedule and its flags", fmt.Sprintf("%+v", saved.Schedule), fmt.Sprintf("%+v", now.Schedule))
+	add("--weight-decay", saved.WeightDecay, now.WeightDecay)
+	add("--label-smoothing", saved.LabelSmoothing, now.LabelSmoothing)
+	if saved.Schedule.Kind == train.ScheduleCosine && saved.Epochs != now.Epochs {
+		add("--epochs (the cosine schedule depends on it)", saved.Epochs, now.Epochs)
+	}
 	if len(diffs) > 0 {
 		return cli.Usage(fmt.Errorf("--resume: %s was made with other flags: %s; resume with the flags it was made with, or start afresh without --resume",
 			userpath.Show(path), strings.Join(diffs, ", ")))

@@ -113,6 +113,15 @@ var defaultLocator Locator
 // in place is hashed again. Reverify ignores the stamps.
 func Locate(dir string) (string, error) { return defaultLocator.Locate(dir) }
 
+// LocateTrain is Locate for the two training files only: it neither
+// opens, verifies nor requires the test files, for a run that validates on
+// a split of the training samples and must not read the test set.
+func LocateTrain(dir string) (string, error) {
+	l := defaultLocator
+	l.specs = l.specList()[:2]
+	return l.Locate(dir)
+}
+
 // Reverify is Locate with every file hashed again whatever the stamps say
 // (fminfer doctor uses it); the stamps are then renewed.
 func Reverify(dir string) (string, error) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,6 +36,16 @@ type Config struct {
 	Threads int `json:"threads"`
 	// Validate evaluates the validation set after each epoch.
 	Validate bool `json:"validate"`
+	// ValidationSplit, when not zero, records that the validation set is
+	// the last ValidationSplit of the training samples given, held out by
+	// SplitValidation before any shuffling (Keras' fit(validation_split=)).
+	// Fit does not split: it records the fact, in checkpoints and recipes.
+	ValidationSplit float64 `json:"validation_split,omitempty"`
+	// ValidateOnTest records that the validation set is the test set, the
+	// book's choice (fit(..., validation_data=(X_test, y_test))): the val_
+	// metrics are then test metrics, and early stopping and RestoreBest
+	// select on the test set. Like ValidationSplit, only a record.
+	ValidateOnTest bool `json:"validate_on_test,omitempty"`
 	// EarlyStopping stops when val_loss has not improved for Patience
 	// epochs (Keras' EarlyStopping(monitor="val_loss", min_delta=0)).
 	EarlyStopping bool `json:"early_stopping"`
@@ -44,10 +55,18 @@ type Config struct {
 	// Keras 3 we restore at the end of training whether or not it
 	// stopped early).
 	RestoreBest bool `json:"restore_best"`
-	// Augment is applied on the fly to every training batch.
-	Augment Augment `json:"-"`
-	// AugmentSpec is Augment's canonical string, kept in checkpoints.
-	AugmentSpec string `json:"augment,omitempty"`
+	// Augment is applied on the fly to every training batch. In JSON it is
+	// its specification string (Augment.String), left out when off.
+	Augment Augment `json:"augment,omitzero"`
+	// Schedule moves the learning rate (the zero value keeps LR).
+	Schedule LRSchedule `json:"lr_schedule,omitzero"`
+	// WeightDecay, when not zero, makes Adam AdamW with this decoupled
+	// weight decay (torch.optim.AdamW's weight_decay; see Adam).
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	// LabelSmoothing is the cross-entropy's label smoothing (see
+	// CrossEntropy); the training loss and val_loss are the smoothed loss,
+	// as Keras reports its compiled loss.
+	LabelSmoothing float64 `json:"label_smoothing,omitempty"`
 }
 
 // DefaultConfig returns the book's recipe: 10 epochs, batch 32, Adam with
@@ -71,9 +90,46 @@ func (c Config) Check() error {
 	case c.EarlyStopping && c.Patience < 1:
 		return fmt.Errorf("patience must be at least 1, got %d", c.Patience)
 	case c.EarlyStopping && !c.Validate:
-		return errors.New("early stopping monitors val_loss and needs validation (drop --validate=false)")
+		return errors.New("early stopping monitors val_loss and needs validation data")
+	case math.IsNaN(c.ValidationSplit) || c.ValidationSplit < 0 || c.ValidationSplit >= 1:
+		return fmt.Errorf("validation split must be in (0, 1), got %v", c.ValidationSplit)
+	case c.ValidationSplit != 0 && c.ValidateOnTest:
+		return errors.New("the validation set is either a split of the training samples or the test set, not both")
+	case (c.ValidationSplit != 0 || c.ValidateOnTest) && !c.Validate:
+		return errors.New("a validation set is named but validation is off")
+	case math.IsNaN(c.WeightDecay) || math.IsInf(c.WeightDecay, 0) || c.WeightDecay < 0 || c.LR*c.WeightDecay >= 1:
+		return fmt.Errorf("weight decay must be >= 0 with lr*weight_decay < 1, got %v", c.WeightDecay)
+	case math.IsNaN(c.LabelSmoothing) || c.LabelSmoothing < 0 || c.LabelSmoothing >= 1:
+		return fmt.Errorf("label smoothing must be in [0, 1), got %v", c.LabelSmoothing)
+	case c.Schedule.Kind == SchedulePlateau && strings.HasPrefix(c.Schedule.Monitor, "val_") && !c.Validate:
+		return fmt.Errorf("the plateau schedule monitors %s and needs validation data", c.Schedule.Monitor)
+	}
+	if err := c.Schedule.Check(c.Epochs); err != nil {
+		return err
 	}
 	return c.Augment.Validate()
+}
+
+// SplitValidation holds out the last fraction f of d's samples as Keras'
+// fit(validation_split=f) does: "The validation data is selected from the
+// last samples in the x and y data provided, before shuffling" (Keras
+// Model.fit documentation). The split point is floor(n*(1-f)), as in
+// tf.keras' train_validation_split; train gets the samples before it, val
+// the rest, so val is never trained on. Both share d's memory. f must be in
+// (0, 1) and leave at least one sample on each side.
+func SplitValidation(d *Data, f float64) (train, val *Data, err error) {
+	n := d.N()
+	if !(f > 0 && f < 1) {
+		return nil, nil, fmt.Errorf("validation split must be in (0, 1), got %v", f)
+	}
+	at := int(math.Floor(float64(n) * (1 - f)))
+	if at <= 0 || at >= n {
+		return nil, nil, fmt.Errorf("%d samples are too few to hold out a validation split of %v (it leaves %d to train on and %d to validate on)", n, f, at, n-at)
+	}
+	in := len(d.X) / max(n, 1)
+	train = &Data{X: d.X[:at*in], Labels: d.Labels[:at]}
+	val = &Data{X: d.X[at*in:], Labels: d.Labels[at:]}
+	return train, val, nil
 }
 
 // Data is a labelled set of samples: X holds len(Labels) samples of the
@@ -110,6 +166,9 @@ const (
 	rngDropout = "dropout." // + layer name
 )
 
+// stepsPerEpoch returns the optimizer steps of an epoch over n samples.
+func stepsPerEpoch(n, batch int) int { return (n + batch - 1) / batch }
+
 // loopState is everything beyond the model and optimiser that an
 // uninterrupted run carries from one step to the next.
 type loopState struct {
@@ -129,6 +188,19 @@ type loopState struct {
 	interrupted bool
 	trainN      int    // training samples, recorded in checkpoints
 	trainSum    string // dataFingerprint of the training data, recorded in checkpoints
+	plateau     Plateau
+}
+
+// lr returns the learning rate of the next optimizer step (step t of the
+// run, 0-based).
+func (st *loopState) lr(cfg Config, t, steps int) float64 {
+	switch cfg.Schedule.Kind {
+	case ScheduleCosine:
+		return cfg.Schedule.CosineLR(cfg.LR, t, cfg.Schedule.WarmupEpochs*steps, cfg.Epochs*steps)
+	case SchedulePlateau:
+		return st.plateau.LR
+	}
+	return cfg.LR
 }
 
 // Fit trains m with opt on train for cfg.Epochs epochs, as Keras' fit()
@@ -168,9 +240,9 @@ func Fit(ctx context.Context, m *Model, opt *Adam, train, val *Data, cfg Config,
 	}
 	m.SetThreads(cfg.Threads)
 	opt.LR = cfg.LR
-	cfg.AugmentSpec = cfg.Augment.String()
+	opt.WeightDecay = cfg.WeightDecay
 
-	st := &loopState{bestVal: math.Inf(1), trainN: n, trainSum: dataFingerprint(train)}
+	st := &loopState{bestVal: math.Inf(1), trainN: n, trainSum: dataFingerprint(train), plateau: cfg.Schedule.NewPlateau(cfg.LR)}
 	shuffleRNG := NewRNG(cfg.Seed ^ 0x5348554646_4c45) // "SHUFFLE"
 	st.shuffle = shuffleRNG.State()
 	st.augment = NewRNG(cfg.Seed ^ 0x4155474d_454e54) // "AUGMENT"
@@ -181,7 +253,7 @@ func Fit(ctx context.Context, m *Model, opt *Adam, train, val *Data, cfg Config,
 	}
 
 	bs := min(cfg.BatchSize, n)
-	steps := (n + cfg.BatchSize - 1) / cfg.BatchSize
+	steps := stepsPerEpoch(n, cfg.BatchSize)
 	perm := make([]int, n)
 	xb := make([]float32, bs*in)
 	xa := make([]float32, bs*in)
@@ -223,7 +295,8 @@ func Fit(ctx context.Context, m *Model, opt *Adam, train, val *Data, cfg Config,
 				cfg.Augment.Apply(xa[:k*in], x, k, c, h, w, st.augment)
 				x = xa[:k*in]
 			}
-			loss, acc := m.TrainStep(opt, x, yb[:k], k)
+			opt.LR = st.lr(cfg, opt.T, steps)
+			loss, acc := m.TrainStepSmoothed(opt, cfg.LabelSmoothing, x, yb[:k], k)
 			st.lossSum += loss * float64(k)
 			st.accSum += acc * float64(k)
 			st.seen += k
@@ -233,7 +306,7 @@ func Fit(ctx context.Context, m *Model, opt *Adam, train, val *Data, cfg Config,
 		e := Epoch{Epoch: epoch, Loss: st.lossSum / float64(st.seen), Accuracy: st.accSum / float64(st.seen),
 			ValLoss: math.NaN(), ValAccuracy: math.NaN()}
 		if cfg.Validate {
-			e.ValLoss, e.ValAccuracy = m.Evaluate(val.X, val.Labels, val.N())
+			e.ValLoss, e.ValAccuracy = m.EvaluateSmoothed(cfg.LabelSmoothing, val.X, val.Labels, val.N())
 		}
 		e.Seconds = st.epochSecs + time.Since(start).Seconds()
 		if math.IsNaN(e.Loss) || math.IsInf(e.Loss, 0) {
@@ -266,6 +339,9 @@ func (st *loopState) endEpoch(e Epoch, m *Model, cfg Config) {
 	st.history.Add(e)
 	st.epoch++
 	st.step, st.lossSum, st.accSum, st.seen, st.epochSecs = 0, 0, 0, 0, 0
+	if cfg.Schedule.Kind == SchedulePlateau {
+		cfg.Schedule.Update(&st.plateau, cfg.Schedule.monitored(e))
+	}
 	if !cfg.Validate || (!cfg.EarlyStopping && !cfg.RestoreBest) {
 		return
 	}
@@ -344,6 +420,12 @@ func (st *loopState) checkpoint(m *Model, opt *Adam, cfg Config) *Checkpoint {
 		},
 		Tensors: weights(m, ""),
 	}
+	if cfg.Schedule.Kind == SchedulePlateau {
+		c.Extra["plateau_lr"] = f64bits(st.plateau.LR)
+		c.Extra["plateau_best"] = f64bits(st.plateau.Best)
+		c.Extra["plateau_wait"] = strconv.Itoa(st.plateau.Wait)
+		c.Extra["plateau_cooldown"] = strconv.Itoa(st.plateau.Cooldown)
+	}
 	for _, l := range m.Layers {
 		if d, ok := l.(*Dropout); ok && d.RNG != nil {
 			c.RNG[rngDropout+d.Name()] = d.RNG.State()
@@ -375,9 +457,11 @@ func (st *loopState) restore(c *Checkpoint, m *Model, opt *Adam, cfg Config, tra
 	if err := json.Unmarshal(c.Config, &saved); err != nil {
 		return fmt.Errorf("checkpoint configuration: %w", err)
 	}
+	if saved.Schedule.Kind == ScheduleCosine && saved.Epochs != cfg.Epochs {
+		return fmt.Errorf("checkpoint was written for %d epochs and its cosine schedule depends on that: resume with --epochs %d", saved.Epochs, saved.Epochs)
+	}
 	saved.Epochs, cfg.Epochs = 0, 0 // more epochs may be asked of a resumed run
 	saved.Threads, cfg.Threads = 0, 0
-	cfg.Augment = Augment{} // not serialised; AugmentSpec stands for it
 	if saved != cfg {
 		return fmt.Errorf("checkpoint was written with a different configuration (%s); resume with the same flags", c.Config)
 	}
@@ -439,6 +523,17 @@ func (st *loopState) restore(c *Checkpoint, m *Model, opt *Adam, cfg Config, tra
 		{"best_val_loss", func(v string) (e error) { st.bestVal, e = parseF64bits(v); return }},
 		{"history", func(v string) error { return json.Unmarshal([]byte(v), &st.history) }},
 	}
+	if cfg.Schedule.Kind == SchedulePlateau {
+		parse = append(parse, []struct {
+			key string
+			fn  func(string) error
+		}{
+			{"plateau_lr", func(v string) (e error) { st.plateau.LR, e = parseF64bits(v); return }},
+			{"plateau_best", func(v string) (e error) { st.plateau.Best, e = parseF64bits(v); return }},
+			{"plateau_wait", func(v string) (e error) { st.plateau.Wait, e = strconv.Atoi(v); return }},
+			{"plateau_cooldown", func(v string) (e error) { st.plateau.Cooldown, e = strconv.Atoi(v); return }},
+		}...)
+	}
 	for _, p := range parse {
 		if err = p.fn(get(p.key)); err != nil {
 			return fmt.Errorf("checkpoint field %q: %w", p.key, err)
@@ -478,7 +573,7 @@ func (st *loopState) checkRestored(c *Checkpoint, cfg Config, train *Data) error
 	if v, ok := c.Extra["train_sha256"]; ok && v != st.trainSum {
 		return fmt.Errorf("checkpoint was made with other training data (fingerprint %.16s, this run's %.16s); resume with the same data", v, st.trainSum)
 	}
-	steps := (n + cfg.BatchSize - 1) / cfg.BatchSize
+	steps := stepsPerEpoch(n, cfg.BatchSize)
 	field := func(key string, format string, args ...any) error {
 		return fmt.Errorf("checkpoint field %q: %s", key, fmt.Sprintf(format, args...))
 	}
@@ -504,6 +599,14 @@ func (st *loopState) checkRestored(c *Checkpoint, cfg Config, train *Data) error
 		return field("wait", "%d epochs without improvement, out of range 0..%d", st.wait, st.epoch)
 	case st.stopped && !cfg.EarlyStopping:
 		return field("stopped", "true, but early stopping is off")
+	case cfg.Schedule.Kind == SchedulePlateau && (!finite(st.plateau.LR) || st.plateau.LR <= 0 || st.plateau.LR > cfg.LR):
+		return field("plateau_lr", "%v is not a learning rate in (0, %v]", st.plateau.LR, cfg.LR)
+	case cfg.Schedule.Kind == SchedulePlateau && math.IsNaN(st.plateau.Best):
+		return field("plateau_best", "NaN is not a monitored value")
+	case cfg.Schedule.Kind == SchedulePlateau && (st.plateau.Wait < 0 || st.plateau.Wait > st.epoch):
+		return field("plateau_wait", "%d epochs without improvement, out of range 0..%d", st.plateau.Wait, st.epoch)
+	case cfg.Schedule.Kind == SchedulePlateau && (st.plateau.Cooldown < 0 || st.plateau.Cooldown > cfg.Schedule.Cooldown):
+		return field("plateau_cooldown", "%d epochs, out of range 0..%d", st.plateau.Cooldown, cfg.Schedule.Cooldown)
 	}
 	for i, e := range st.history.Epochs {
 		if e.Epoch != i+1 {

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"path/filepath"
@@ -113,11 +114,34 @@ func TestFitLearnsAndIsReproducible(t *testing.T) {
 	}
 }
 
+// recipeConfigs are fitConfig with the recipe features on: every piece of
+// state they add (the cosine schedule's position, the plateau's counters,
+// AdamW, the augmentation stream of the photometric settings) must survive
+// a checkpoint.
+func recipeConfigs() map[string]Config {
+	book := fitConfig()
+	book.EarlyStopping = true
+	book.Patience = 5
+	cosine := book
+	cosine.Schedule = LRSchedule{Kind: ScheduleCosine, WarmupEpochs: 1, WarmupStart: 0.1, MinLR: 1e-5}
+	cosine.WeightDecay = 0.05
+	cosine.LabelSmoothing = 0.1
+	cosine.Augment = Augment{HorizontalFlip: true, RotationRange: 8, Zoom: [2]float64{0.9, 1.1}, Brightness: [2]float64{0.8, 1.2},
+		Contrast: [2]float64{0.8, 1.2}, Blur: [2]float64{0.1, 0.8}, Noise: 0.02}
+	plateau := book
+	plateau.Schedule = LRSchedule{Kind: SchedulePlateau, Monitor: "val_loss", Factor: 0.5, Patience: 0, MinDelta: 10, Cooldown: 1, MinLR: 1e-4}
+	plateau.WeightDecay = 0.01
+	return map[string]Config{"book": book, "cosine+adamw+smoothing+photometric": cosine, "plateau": plateau}
+}
+
 func TestFitResumeIsBitIdentical(t *testing.T) {
+	for name, cfg := range recipeConfigs() {
+		t.Run(name, func(t *testing.T) { testFitResume(t, cfg) })
+	}
+}
+
+func testFitResume(t *testing.T, cfg Config) {
 	train, val := fitData(480, 1), fitData(160, 2)
-	cfg := fitConfig()
-	cfg.EarlyStopping = true
-	cfg.Patience = 5
 
 	ref, opt := fitModel(t, 3)
 	href, err := Fit(context.Background(), ref, opt, train, val, cfg, Callbacks{}, nil)
@@ -154,6 +178,76 @@ func TestFitResumeIsBitIdentical(t *testing.T) {
 	}
 }
 
+// TestFitSchedulesMoveTheRate checks that Fit applies the schedules: a
+// plateau that can only worsen (min_delta 10) halves the rate after each
+// epoch from the first, down to its floor, which the checkpoint records;
+// the cosine schedule ends near its floor.
+func TestFitSchedulesMoveTheRate(t *testing.T) {
+	train, val := fitData(96, 1), fitData(32, 2)
+	cfg := recipeConfigs()["plateau"]
+	cfg.Epochs = 4
+	cfg.Schedule.Cooldown = 0
+	m, opt := fitModel(t, 3)
+	var last *Checkpoint
+	if _, err := Fit(context.Background(), m, opt, train, val, cfg, Callbacks{Checkpoint: func(c *Checkpoint) error { last = c; return nil }}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Epoch 1 improves on +Inf; epochs 2, 3, 4 each halve: 1e-3 -> 1.25e-4.
+	if lr, _ := parseF64bits(last.Extra["plateau_lr"]); lr != 1.25e-4 || opt.LR != 2.5e-4 {
+		t.Errorf("plateau: rate %v after training (the last step used %v), want 1.25e-4 (2.5e-4)", lr, opt.LR)
+	}
+	cfg = recipeConfigs()["cosine+adamw+smoothing+photometric"]
+	m, opt = fitModel(t, 3)
+	if _, err := Fit(context.Background(), m, opt, train, val, cfg, Callbacks{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	steps := stepsPerEpoch(train.N(), cfg.BatchSize)
+	if want := cfg.Schedule.CosineLR(cfg.LR, cfg.Epochs*steps-1, steps, cfg.Epochs*steps); opt.LR != want || want > cfg.LR/10 {
+		t.Errorf("cosine: the last step used %v, want %v", opt.LR, want)
+	}
+}
+
+func TestSplitValidation(t *testing.T) {
+	d := fitData(10, 1)
+	tr, val, err := SplitValidation(d, 0.25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// floor(10 * 0.75) = 7: the first 7 train, the last 3 validate.
+	if tr.N() != 7 || val.N() != 3 || &val.X[0] != &d.X[7*144] || val.Labels[0] != d.Labels[7] || len(tr.X) != 7*144 {
+		t.Fatalf("split %d/%d", tr.N(), val.N())
+	}
+	for _, f := range []float64{0, 1, -0.5, math.NaN(), 0.95} {
+		if _, _, err := SplitValidation(d, f); err == nil {
+			t.Errorf("split %v of 10 samples accepted", f)
+		}
+	}
+}
+
+// TestConfigJSONKeepsTheBookRecipe pins the recipe JSON of the book's
+// configuration: the recipe features are left out when off, so a model
+// trained without them records the same recipe, byte for byte, as before
+// they existed.
+func TestConfigJSONKeepsTheBookRecipe(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Threads = 2
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"epochs":10,"batch_size":32,"lr":0.001,"seed":1,"threads":2,"validate":true,"early_stopping":false,"patience":3,"restore_best":true}`
+	if string(b) != want {
+		t.Errorf("book recipe JSON\n%s\nwant\n%s", b, want)
+	}
+	full := recipeConfigs()["cosine+adamw+smoothing+photometric"]
+	full.ValidationSplit = 0.1
+	b, _ = json.Marshal(full)
+	var back Config
+	if err := json.Unmarshal(b, &back); err != nil || back != full {
+		t.Errorf("%s read back as %+v (%v)", b, back, err)
+	}
+}
+
 func TestFitRejectsBadConfig(t *testing.T) {
 	train := fitData(32, 1)
 	cases := []func(*Config){
@@ -163,6 +257,18 @@ func TestFitRejectsBadConfig(t *testing.T) {
 		func(c *Config) { c.Threads = 0 },
 		func(c *Config) { c.Validate = false; c.EarlyStopping = true },
 		func(c *Config) { c.Augment.RotationRange = -5 },
+		func(c *Config) { c.ValidationSplit = 1 },
+		func(c *Config) { c.ValidationSplit, c.ValidateOnTest = 0.1, true },
+		func(c *Config) { c.Validate, c.EarlyStopping, c.ValidateOnTest = false, false, true },
+		func(c *Config) { c.WeightDecay = -0.1 },
+		func(c *Config) { c.WeightDecay = 1000 },
+		func(c *Config) { c.LabelSmoothing = 1 },
+		func(c *Config) { c.Schedule = LRSchedule{Kind: ScheduleCosine, WarmupEpochs: 3, WarmupStart: 0.5} },
+		func(c *Config) { c.Schedule = LRSchedule{Kind: "step"} },
+		func(c *Config) { c.Schedule = PlateauSchedule(); c.Schedule.Factor = 1.5 },
+		func(c *Config) { c.Schedule = PlateauSchedule(); c.Validate, c.EarlyStopping = false, false },
+		func(c *Config) { c.Schedule = CosineSchedule(1); c.Schedule.Monitor = "loss" },
+		func(c *Config) { c.Augment.Blur = [2]float64{0, 1} },
 	}
 	for i, mod := range cases {
 		cfg := fitConfig()

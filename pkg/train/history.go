@@ -46,6 +46,20 @@ func (e Epoch) HasValidation() bool {
 // an empty cell and non-finite values are written NaN, +Inf, -Inf.
 type History struct {
 	Epochs []Epoch
+	// Validation says what the val_ metrics were computed on, for a
+	// reader ("" when unknown or there were none), such as "the last 10% of
+	// the training samples (validation_split 0.1)" or "the TEST set
+	// (--validate-on-test, the book's choice)".
+	Validation string
+	// Test holds the test set's figures, scored once after training; nil
+	// when the test set was not scored.
+	Test *TestScore
+}
+
+// TestScore is a model's loss and accuracy on the test set.
+type TestScore struct {
+	Loss     float64
+	Accuracy float64
 }
 
 // Add appends e.
@@ -62,9 +76,11 @@ func (h *History) HasValidation() bool {
 }
 
 // historyFormat and historyVersion identify the JSON document.
+// Version 2 added the optional "validation", "test_loss" and
+// "test_accuracy"; version 1 files are still read.
 const (
 	historyFormat  = "fmkit-history"
-	historyVersion = 1
+	historyVersion = 2
 )
 
 // jsonFloat is a float64 that encodes NaN and infinities as strings.
@@ -117,9 +133,12 @@ type epochJSON struct {
 
 // historyJSON is History's JSON document.
 type historyJSON struct {
-	Format  string      `json:"format"`
-	Version int         `json:"version"`
-	Epochs  []epochJSON `json:"epochs"`
+	Format       string      `json:"format"`
+	Version      int         `json:"version"`
+	Validation   string      `json:"validation,omitempty"`
+	TestLoss     *jsonFloat  `json:"test_loss,omitempty"`
+	TestAccuracy *jsonFloat  `json:"test_accuracy,omitempty"`
+	Epochs       []epochJSON `json:"epochs"`
 }
 
 // optFloat returns nil for NaN, else a pointer to v.
@@ -133,7 +152,11 @@ func optFloat(v float64) *jsonFloat {
 
 // MarshalJSON encodes h as described on History.
 func (h *History) MarshalJSON() ([]byte, error) {
-	doc := historyJSON{Format: historyFormat, Version: historyVersion, Epochs: make([]epochJSON, len(h.Epochs))}
+	doc := historyJSON{Format: historyFormat, Version: historyVersion, Validation: h.Validation, Epochs: make([]epochJSON, len(h.Epochs))}
+	if h.Test != nil {
+		l, a := jsonFloat(h.Test.Loss), jsonFloat(h.Test.Accuracy)
+		doc.TestLoss, doc.TestAccuracy = &l, &a
+	}
 	for i, e := range h.Epochs {
 		doc.Epochs[i] = epochJSON{
 			Epoch:       e.Epoch,
@@ -196,10 +219,16 @@ func decodeHistory(file string, data []byte) (*History, error) {
 	if doc.Format != historyFormat {
 		return nil, &HistoryFormatError{File: file, Field: "format", Offset: -1, Err: fmt.Errorf("is %q, want %q", doc.Format, historyFormat)}
 	}
-	if doc.Version != historyVersion {
+	if doc.Version != 1 && doc.Version != historyVersion {
 		return nil, &HistoryFormatError{File: file, Field: "version", Offset: -1, Err: fmt.Errorf("version %d is not supported (this build reads %d)", doc.Version, historyVersion)}
 	}
-	h := &History{Epochs: make([]Epoch, len(doc.Epochs))}
+	h := &History{Epochs: make([]Epoch, len(doc.Epochs)), Validation: doc.Validation}
+	if (doc.TestLoss == nil) != (doc.TestAccuracy == nil) {
+		return nil, &HistoryFormatError{File: file, Field: "test_loss", Offset: -1, Err: errors.New("test_loss and test_accuracy come together")}
+	}
+	if doc.TestLoss != nil {
+		h.Test = &TestScore{Loss: float64(*doc.TestLoss), Accuracy: float64(*doc.TestAccuracy)}
+	}
 	for i, e := range doc.Epochs {
 		if e.Epoch < 1 || (i > 0 && e.Epoch <= doc.Epochs[i-1].Epoch) {
 			return nil, &HistoryFormatError{File: file, Field: fmt.Sprintf("epochs[%d].epoch", i), Offset: -1, Err: fmt.Errorf("epoch %d is not positive and increasing", e.Epoch)}

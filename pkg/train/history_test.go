@@ -91,7 +91,7 @@ func TestHistoryJSONFormat(t *testing.T) {
 	}
 	want := `{
   "format": "fmkit-history",
-  "version": 1,
+  "version": 2,
   "epochs": [
     {
       "epoch": 1,
@@ -152,7 +152,7 @@ func TestReadHistoryJSONErrors(t *testing.T) {
 		{"bad float string", `{"format":"fmkit-history","version":1,"epochs":[{"epoch":1,"loss":"lots"}]}`, "", -2},
 		{"unknown field", `{"format":"fmkit-history","version":1,"epochs":[],"extra":1}`, "", -2},
 		{"wrong format", `{"format":"keras","version":1,"epochs":[]}`, "format", -1},
-		{"newer version", `{"format":"fmkit-history","version":2,"epochs":[]}`, "version", -1},
+		{"newer version", `{"format":"fmkit-history","version":3,"epochs":[]}`, "version", -1},
 		{"epochs out of order", `{"format":"fmkit-history","version":1,"epochs":[{"epoch":2},{"epoch":2}]}`, "epochs[1].epoch", -1},
 		{"trailing data", `{"format":"fmkit-history","version":1,"epochs":[]} {}`, "", -2},
 	}
@@ -232,4 +232,31 @@ func ExampleHistory_AppendCSV() {
 	// epoch,loss,accuracy,val_loss,val_accuracy
 	// 1,0.5,0.8125,0.4375,0.84375
 	// 2,0.375,0.875,,
+}
+
+func TestHistoryValidationAndTestRoundTrip(t *testing.T) {
+	h := History{Epochs: []Epoch{{1, 0.5, 0.75, 0.25, 0.875, 1}}, Validation: "the last 6000 training samples", Test: &TestScore{Loss: 0.3, Accuracy: 0.91}}
+	b, err := h.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"validation": "the last 6000 training samples"`, `"test_loss": 0.3`, `"test_accuracy": 0.91`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s lacks %s", b, want)
+		}
+	}
+	var back History
+	if err := back.UnmarshalJSON(b); err != nil {
+		t.Fatal(err)
+	}
+	if back.Validation != h.Validation || back.Test == nil || *back.Test != *h.Test {
+		t.Errorf("read back %+v", back)
+	}
+	// Version 1 files still read; a lone test figure does not.
+	if err := back.UnmarshalJSON([]byte(`{"format":"fmkit-history","version":1,"epochs":[]}`)); err != nil {
+		t.Errorf("version 1: %v", err)
+	}
+	if err := back.UnmarshalJSON([]byte(`{"format":"fmkit-history","version":2,"test_loss":1,"epochs":[]}`)); err == nil {
+		t.Error("test_loss without test_accuracy accepted")
+	}
 }
