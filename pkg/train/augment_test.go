@@ -772,7 +772,8 @@ func TestParseAugmentErrors(t *testing.T) {
 func FuzzParseAugment(f *testing.F) {
 	for _, s := range []string{"", "none", "hflip", "hflip,vflip,rotate=10,wshift=0.1,hshift=3", "rotate=1e300",
 		"wshift=2.5,hshift=0.999", "height_shift_range=3", "hflip=false", ",", "x=y=z", "hshift=1048576",
-		"hshift=3.0", "wshift=1.,hshift=+1", "hshift=0.0", "wshift=1e5"} {
+		"hshift=3.0", "wshift=1.,hshift=+1", "hshift=0.0", "wshift=1e5",
+		"zoom=0.1,brightness=0.8:1.2,contrast=0.2,blur=0.1:1,noise=0.05", "zoom=1:1", "blur=4", "contrast=0:0", "zoom_range=0.9:1.3"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
