@@ -269,12 +269,15 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 		}
 	}
 
-	// Only the book's choice (--validate-on-test) reads the test set before
-	// training ends; otherwise only the training files are located and
-	// read now, and the test set is scored once, after training.
-	locate := fmnist.LocateTrain
-	if o.cfg.ValidateOnTest {
-		locate = fmnist.Locate
+	// With a validation split, only the training files are located and
+	// read now: the test set is opened once training is over, and scored
+	// once. Otherwise nothing in training can select on it but the book's
+	// choice, which validates on it, and all four files are verified first,
+	// as before, so that a bad test file fails before any training.
+	split := o.cfg.ValidationSplit != 0
+	locate := fmnist.Locate
+	if split {
+		locate = fmnist.LocateTrain
 	}
 	dir, err := locate(o.data)
 	if err != nil {
@@ -283,24 +286,28 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	if err := files.checkInputs("the dataset file", fmnist.Files(dir)); err != nil {
 		return err
 	}
-	if o.bundle != "" && len(fmnist.Files(dir)) < 4 {
-		return cli.Usage(fmt.Errorf("--bundle needs the test images, and %s has no test files", userpath.Show(dir)))
+	if split {
+		// Names only (a stat each); the files' content waits.
+		if n := len(fmnist.Files(dir)); n == 3 {
+			return fmt.Errorf("%s holds one of the two test files (t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte) but not the other: add it, or remove both to train without test figures", userpath.Show(dir))
+		} else if n < 4 && o.bundle != "" {
+			return cli.Usage(fmt.Errorf("--bundle needs the test images, and %s has no test files", userpath.Show(dir)))
+		}
 	}
 	trainSet, err := loadData(fmnist.LoadTrain, dir, o.trainSize)
 	if err != nil {
 		return err
 	}
 	var valSet, testSet *train.Data
-	switch {
-	case o.cfg.ValidateOnTest:
-		if testSet, err = loadData(fmnist.LoadTest, dir, 0); err != nil {
-			return err
-		}
-		valSet = testSet
-	case o.cfg.ValidationSplit != 0:
+	if split {
 		if trainSet, valSet, err = train.SplitValidation(trainSet, o.cfg.ValidationSplit); err != nil {
 			return cli.Usage(fmt.Errorf("--validation-split: %w", err))
 		}
+	} else if testSet, err = loadData(fmnist.LoadTest, dir, 0); err != nil {
+		return err
+	}
+	if o.cfg.ValidateOnTest {
+		valSet = testSet
 	}
 	valLabel := ""
 	if valSet != nil {
@@ -368,12 +375,13 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	// Training is over: the test set is scored once, now (the book's
-	// choice already loaded it). Without its files, the model is written
+	// Training is over: the test set is scored once, now (without a split
+	// it was loaded before). Without its files, the model is written
 	// without test figures.
 	if testSet == nil {
 		if testSet, err = loadTestAfterTraining(dir, stderr); err != nil {
-			return err
+			return fmt.Errorf("%w\nthe test set is read only after training with --validation-split, and training is done: its state is in %s; fix the test files and run the same command with --resume to score the test set and write the model",
+				err, userpath.Show(t.ckpt))
 		}
 	}
 	recipe, _ := json.Marshal(o.cfg)

@@ -223,3 +223,51 @@ func TestRecipeFlagsResume(t *testing.T) {
 		t.Errorf("the recipe metadata does not record the recipe: %s", meta["recipe"])
 	}
 }
+
+// TestValidationSplitBadTestFiles: with a split, a corrupt test file is met
+// only once training is done (it is not opened before); the run fails
+// without writing the model and says how to finish, and --resume, once the
+// file is fixed, scores the test set and writes the model without training
+// again.
+func TestValidationSplitBadTestFiles(t *testing.T) {
+	data := trainOnlyData(t)
+	src, _ := fmnist.Locate("")
+	for _, name := range []string{"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"} {
+		if err := os.WriteFile(filepath.Join(data, name), []byte("<html>404</html>"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.fmk")
+	args := []string{"--data", data, "--arch", "c4k3-p2-f-d10", "--train-size", "128", "--epochs", "1", "--threads", "2",
+		"--validation-split", "0.25", "--out", out}
+	code, stdout, stderr := runCmd(context.Background(), args...)
+	if code != exitFail || !strings.Contains(stderr, "t10k") || !strings.Contains(stderr, "--resume") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "Epoch 1/1") {
+		t.Errorf("training did not run before the test files were read:\n%s", stdout)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("the model was written without its test figures")
+	}
+	for _, name := range []string{"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"} {
+		os.Remove(filepath.Join(data, name))
+		if err := os.Symlink(filepath.Join(src, name), filepath.Join(data, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr = runCmd(context.Background(), append(args, "--resume")...)
+	if code != exitOK || strings.Contains(stdout, "Epoch 1/1") || !strings.Contains(stdout, "scored once, after training") {
+		t.Fatalf("resume: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, c, err := train.LoadModel(out, train.Shape{1, 28, 28}); err != nil || c.Extra["test_accuracy"] == "" {
+		t.Errorf("model after resume: %v, test_accuracy %q", err, c.Extra["test_accuracy"])
+	}
+	// One test file without the other is refused before training.
+	os.Remove(filepath.Join(data, "t10k-labels-idx1-ubyte.gz"))
+	code, stdout, stderr = runCmd(context.Background(), append(args[:len(args)-2], "--out", filepath.Join(dir, "n.fmk"))...)
+	if code != exitFail || strings.Contains(stdout, "Epoch") || !strings.Contains(stderr, "one of the two test files") {
+		t.Errorf("one test file: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

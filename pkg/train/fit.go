@@ -212,6 +212,12 @@ func (st *loopState) lr(cfg Config, t, steps int) float64 {
 // configuration and data: training continues exactly where it stopped, and
 // ends with the same weights, bit for bit, as an uninterrupted run.
 //
+// The learning rate of each step follows cfg.Schedule (a cosine schedule
+// per step, a plateau schedule per epoch, after the epoch's metrics);
+// cfg.WeightDecay makes opt AdamW and cfg.LabelSmoothing smooths the loss.
+// Their state (the plateau's counters and rate; the cosine schedule needs
+// only the step count) is in every checkpoint.
+//
 // The random streams are derived from cfg.Seed only (model initialisation
 // is the caller's, see BuildModel), so the same seed, data and
 // cfg.Threads give the same history and the same weights.
