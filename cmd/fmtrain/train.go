@@ -122,7 +122,7 @@ func (o *trainOptions) validationChoice() error {
 func (o *trainOptions) scheduleChoice() (train.LRSchedule, error) {
 	cosine := []string{"warmup-epochs", "warmup-start"}
 	plateau := []string{"plateau-monitor", "plateau-factor", "plateau-patience", "plateau-min-delta", "plateau-cooldown"}
-	refuse := func(flags []string, _ string) error {
+	refuse := func(flags []string) error {
 		for _, f := range flags {
 			if o.changed(f) {
 				kind := "plateau"
@@ -140,17 +140,17 @@ func (o *trainOptions) scheduleChoice() (train.LRSchedule, error) {
 	var s train.LRSchedule
 	switch o.schedule {
 	case "constant", "":
-		if err := refuse(append(append(cosine, plateau...), "min-lr"), "cosine or plateau"); err != nil {
+		if err := refuse(append(append(cosine, plateau...), "min-lr")); err != nil {
 			return s, err
 		}
 		return s, nil
 	case train.ScheduleCosine:
-		if err := refuse(plateau, "plateau"); err != nil {
+		if err := refuse(plateau); err != nil {
 			return s, err
 		}
 		s = train.LRSchedule{Kind: train.ScheduleCosine, WarmupEpochs: o.sched.WarmupEpochs, WarmupStart: o.sched.WarmupStart, MinLR: o.sched.MinLR}
 	case train.SchedulePlateau:
-		if err := refuse(cosine, "cosine"); err != nil {
+		if err := refuse(cosine); err != nil {
 			return s, err
 		}
 		s = o.sched
