@@ -219,7 +219,7 @@ func samplePNG(t testing.TB) []byte {
 
 // --- ONNX models as protobuf bytes (pkg/onnxexport's generated types are internal to it).
 
-// Field numbers of onnx.proto (pkg/onnxexport/internal/onnxpb/onnx.proto).
+// Field numbers of onnx.proto (internal/onnxpb/onnx.proto).
 const (
 	modelIRVersion = 1
 	modelGraph     = 7

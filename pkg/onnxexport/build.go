@@ -3,7 +3,7 @@ package onnxexport
 import (
 	"google.golang.org/protobuf/proto"
 
-	"github.com/fmkit/fmkit/pkg/onnxexport/internal/onnxpb"
+	"github.com/fmkit/fmkit/internal/onnxpb"
 )
 
 // Helpers to build ONNX protobuf messages; the exporter is written on top of them.

@@ -11,7 +11,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/fmkit/fmkit/pkg/onnxexport/internal/onnxpb"
+	"github.com/fmkit/fmkit/internal/onnxpb"
 )
 
 // tinyModel builds input (N,1,28,28) -> Conv 4x3x3 -> Relu -> MaxPool 2x2 -> Flatten ->

@@ -15,8 +15,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fmkit/fmkit/internal/onnxpb"
 	"github.com/fmkit/fmkit/pkg/fmnist"
-	"github.com/fmkit/fmkit/pkg/onnxexport/internal/onnxpb"
 	"github.com/fmkit/fmkit/pkg/train"
 )
 

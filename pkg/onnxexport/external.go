@@ -11,7 +11,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/fmkit/fmkit/pkg/onnxexport/internal/onnxpb"
+	"github.com/fmkit/fmkit/internal/onnxpb"
 )
 
 // External data (onnx.proto, TensorProto.external_data): a tensor with data_location

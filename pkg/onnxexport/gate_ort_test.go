@@ -22,7 +22,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/fmkit/fmkit/pkg/onnxexport/internal/onnxpb"
+	"github.com/fmkit/fmkit/internal/onnxpb"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
-	"github.com/fmkit/fmkit/pkg/onnxexport/internal/onnxpb"
+	"github.com/fmkit/fmkit/internal/onnxpb"
 )
 
 // The gate's two passes over protobuf bytes: prescan, which bounds what the decoder will

@@ -8,7 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/fmkit/fmkit/pkg/onnxexport/internal/onnxpb"
+	"github.com/fmkit/fmkit/internal/onnxpb"
 )
 
 // TestLowerErrors edits the tiny model one way at a time; each edit must give the error

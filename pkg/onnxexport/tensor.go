@@ -8,8 +8,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fmkit/fmkit/internal/onnxpb"
 	"github.com/fmkit/fmkit/internal/userpath"
-	"github.com/fmkit/fmkit/pkg/onnxexport/internal/onnxpb"
 )
 
 // DataType is an ONNX tensor element type (TensorProto.DataType). Only Float, Int64 and

@@ -45,6 +45,6 @@ func TestGeneratedUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatalf("onnx.pb.go is stale: run `go generate ./pkg/onnxexport/internal/onnxpb/`")
+		t.Fatalf("onnx.pb.go is stale: run `go generate ./internal/onnxpb/`")
 	}
 }
