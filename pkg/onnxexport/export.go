@@ -10,9 +10,6 @@ import (
 	"sort"
 	"strconv"
 
-	"google.golang.org/protobuf/proto"
-
-	"github.com/fmkit/fmkit/internal/onnxpb"
 	"github.com/fmkit/fmkit/pkg/train"
 )
 
@@ -128,16 +125,23 @@ const ProducerVersion = "0.1.0"
 // producerVersion returns ProducerVersion.
 func producerVersion() string { return ProducerVersion }
 
-// exporter accumulates the graph while walking the layers.
+// exporter accumulates the graph while walking the layers: nodes not yet lowered, which
+// Graph.Build checks once the names are final.
 type exporter struct {
-	g      *onnxpb.GraphProto
+	g      *Graph
+	nodes  []*NodeBase
 	used   map[string]bool // node and value names taken
 	counts map[string]int  // per-op counters for activation node names
 }
 
-func (x *exporter) add(n *onnxpb.NodeProto) {
-	x.used[n.GetName()] = true
-	x.g.Node = append(x.g.Node, n)
+func (x *exporter) add(n *NodeBase) {
+	x.used[n.Name] = true
+	x.nodes = append(x.nodes, n)
+}
+
+// newNode returns a node of the default domain, not yet lowered.
+func newNode(name, op string, inputs, outputs []string, attrs ...Attribute) *NodeBase {
+	return &NodeBase{Name: name, Op: op, Inputs: inputs, Outputs: outputs, Attrs: attrs}
 }
 
 // fresh returns base+k for the smallest k >= 1 not yet used (e.g. "relu1").
@@ -162,7 +166,8 @@ func (x *exporter) init(p *train.Param) (string, error) {
 	for i, d := range p.Shape {
 		dims[i] = int64(d)
 	}
-	x.g.Initializer = append(x.g.Initializer, NewFloat(p.Name, dims, p.Data).ToProto())
+	x.g.Initializers[p.Name] = NewFloat(p.Name, dims, p.Data)
+	x.g.InitializerOrder = append(x.g.InitializerOrder, p.Name)
 	x.used[p.Name] = true
 	return p.Name, nil
 }
@@ -182,11 +187,11 @@ func (x *exporter) init(p *train.Param) (string, error) {
 // Initializers are the train parameters under their names ("conv1.weight"), as raw
 // little-endian data; non-finite values are refused.
 func Export(m *train.Model, opt ExportOptions) ([]byte, error) {
-	mp, err := exportProto(m, opt)
+	g, err := exportGraph(m, opt)
 	if err != nil {
 		return nil, err
 	}
-	b, err := encodeModel(mp)
+	b, err := Encode(g)
 	if err != nil {
 		return nil, fmt.Errorf("onnxexport: export: %w", err)
 	}
@@ -220,7 +225,9 @@ func endsInSoftmax(m *train.Model) bool {
 	return false
 }
 
-func exportProto(m *train.Model, opt ExportOptions) (*onnxpb.ModelProto, error) {
+// exportGraph builds m's graph (see Export) and checks it as DecodeModel checks a decoded
+// one, so that the reference evaluator can run it as it stands.
+func exportGraph(m *train.Model, opt ExportOptions) (*Graph, error) {
 	if m == nil || len(m.Layers) == 0 {
 		return nil, &ExportError{Reason: "empty model"}
 	}
@@ -250,8 +257,8 @@ func exportProto(m *train.Model, opt ExportOptions) (*onnxpb.ModelProto, error) 
 		}
 	}
 
-	x := &exporter{g: &onnxpb.GraphProto{}, used: map[string]bool{InputName: true, ProbabilitiesName: true, LogitsName: true},
-		counts: map[string]int{}}
+	x := &exporter{g: &Graph{Opset: int64(opset), IRVersion: irv, Initializers: map[string]*Tensor{}},
+		used: map[string]bool{InputName: true, ProbabilitiesName: true, LogitsName: true}, counts: map[string]int{}}
 	for _, l := range m.Layers {
 		x.used[l.Name()] = true
 	}
@@ -260,7 +267,7 @@ func exportProto(m *train.Model, opt ExportOptions) (*onnxpb.ModelProto, error) 
 	for _, d := range m.InputShape {
 		inDims = append(inDims, Dim{Value: int64(d)})
 	}
-	x.g.Input = []*onnxpb.ValueInfoProto{tensorValueInfo(InputName, Float, inDims...)}
+	x.g.Inputs = []ValueInfo{{Name: InputName, DataType: Float, Shape: inDims}}
 
 	cur := InputName
 	out := func(node string) string { return node + ".out" }
@@ -279,11 +286,11 @@ func exportProto(m *train.Model, opt ExportOptions) (*onnxpb.ModelProto, error) 
 				return nil, err
 			}
 			y := out(l.Name())
-			x.add(node(l.Name(), "Conv", []string{cur, w, b}, []string{y},
-				attrInts("kernel_shape", int64(l.KH), int64(l.KW)),
-				attrInts("strides", int64(l.Stride[0]), int64(l.Stride[1])),
-				attrInts("dilations", int64(l.Dilation[0]), int64(l.Dilation[1])),
-				attrInts("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))))
+			x.add(newNode(l.Name(), "Conv", []string{cur, w, b}, []string{y},
+				IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
+				IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
+				IntsAttr("dilations", int64(l.Dilation[0]), int64(l.Dilation[1])),
+				IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))))
 			cur = y
 			if l.Act == train.ActReLU {
 				cur = x.relu(cur)
@@ -298,8 +305,8 @@ func exportProto(m *train.Model, opt ExportOptions) (*onnxpb.ModelProto, error) 
 				return nil, err
 			}
 			y := out(l.Name())
-			x.add(node(l.Name(), "Gemm", []string{cur, w, b}, []string{y},
-				attrFloat("alpha", 1), attrFloat("beta", 1), attrInt("transB", 1)))
+			x.add(newNode(l.Name(), "Gemm", []string{cur, w, b}, []string{y},
+				FloatAttr("alpha", 1), FloatAttr("beta", 1), IntAttr("transB", 1)))
 			cur = y
 			switch l.Act {
 			case train.ActReLU:
@@ -310,28 +317,28 @@ func exportProto(m *train.Model, opt ExportOptions) (*onnxpb.ModelProto, error) 
 		case *train.MaxPool2D:
 			// Pads hold the resolved values whatever the padding mode.
 			y := out(l.Name())
-			attrs := []*onnxpb.AttributeProto{
-				attrInts("kernel_shape", int64(l.KH), int64(l.KW)),
-				attrInts("strides", int64(l.Stride[0]), int64(l.Stride[1])),
-				attrInts("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
+			attrs := []Attribute{
+				IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
+				IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
+				IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
 			if l.CeilMode {
-				attrs = append(attrs, attrInt("ceil_mode", 1))
+				attrs = append(attrs, IntAttr("ceil_mode", 1))
 			}
-			x.add(node(l.Name(), "MaxPool", []string{cur}, []string{y}, attrs...))
+			x.add(newNode(l.Name(), "MaxPool", []string{cur}, []string{y}, attrs...))
 			cur = y
 		case *train.AvgPool2D:
 			y := out(l.Name())
-			attrs := []*onnxpb.AttributeProto{
-				attrInts("kernel_shape", int64(l.KH), int64(l.KW)),
-				attrInts("strides", int64(l.Stride[0]), int64(l.Stride[1])),
-				attrInts("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
+			attrs := []Attribute{
+				IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
+				IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
+				IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
 			if l.CeilMode {
-				attrs = append(attrs, attrInt("ceil_mode", 1))
+				attrs = append(attrs, IntAttr("ceil_mode", 1))
 			}
 			if l.CountIncludePad {
-				attrs = append(attrs, attrInt("count_include_pad", 1))
+				attrs = append(attrs, IntAttr("count_include_pad", 1))
 			}
-			x.add(node(l.Name(), "AveragePool", []string{cur}, []string{y}, attrs...))
+			x.add(newNode(l.Name(), "AveragePool", []string{cur}, []string{y}, attrs...))
 			cur = y
 		case *train.BatchNorm:
 			var names []string
@@ -347,7 +354,7 @@ func exportProto(m *train.Model, opt ExportOptions) (*onnxpb.ModelProto, error) 
 				return nil, &ExportError{Layer: l.Name(), Reason: fmt.Sprintf("epsilon %v does not survive float32", l.Epsilon)}
 			}
 			y := out(l.Name())
-			x.add(node(l.Name(), "BatchNormalization", append([]string{cur}, names...), []string{y}, attrFloat("epsilon", eps)))
+			x.add(newNode(l.Name(), "BatchNormalization", append([]string{cur}, names...), []string{y}, FloatAttr("epsilon", eps)))
 			cur = y
 		case *train.Flatten:
 			name := l.Name()
@@ -355,7 +362,7 @@ func exportProto(m *train.Model, opt ExportOptions) (*onnxpb.ModelProto, error) 
 				name = "flatten"
 			}
 			y := out(name)
-			x.add(node(name, "Flatten", []string{cur}, []string{y}, attrInt("axis", 1)))
+			x.add(newNode(name, "Flatten", []string{cur}, []string{y}, IntAttr("axis", 1)))
 			cur = y
 		case *train.ReLU:
 			cur = x.relu(cur)
@@ -369,40 +376,40 @@ func exportProto(m *train.Model, opt ExportOptions) (*onnxpb.ModelProto, error) 
 	}
 	// Give the final values their interface names.
 	if softmax {
-		sm := x.g.Node[len(x.g.Node)-1] // the final softmax
-		if sm.Input[0] == InputName {
+		sm := x.nodes[len(x.nodes)-1] // the final softmax
+		if sm.Inputs[0] == InputName {
 			if opt.Logits { // a lone softmax: its logits are the input itself
-				id := node(x.fresh("identity"), "Identity", []string{InputName}, []string{LogitsName})
-				x.g.Node = append([]*onnxpb.NodeProto{id}, x.g.Node...)
-				sm.Input[0] = LogitsName
+				id := newNode(x.fresh("identity"), "Identity", []string{InputName}, []string{LogitsName})
+				x.nodes = append([]*NodeBase{id}, x.nodes...)
+				sm.Inputs[0] = LogitsName
 			}
 		} else {
-			x.rename(sm.Input[0], LogitsName)
+			x.rename(sm.Inputs[0], LogitsName)
 		}
-		x.rename(sm.Output[0], ProbabilitiesName)
+		x.rename(sm.Outputs[0], ProbabilitiesName)
 	} else if cur == InputName {
-		x.add(node(x.fresh("identity"), "Identity", []string{cur}, []string{LogitsName}))
+		x.add(newNode(x.fresh("identity"), "Identity", []string{cur}, []string{LogitsName}))
 	} else {
 		x.rename(cur, LogitsName)
 	}
 
-	outs := make([]*onnxpb.ValueInfoProto, 0, 2)
+	outs := make([]ValueInfo, 0, 2)
 	outDims := []Dim{batch}
 	for _, d := range outShape {
 		outDims = append(outDims, Dim{Value: int64(d)})
 	}
 	if softmax {
-		outs = append(outs, tensorValueInfo(ProbabilitiesName, Float, outDims...))
+		outs = append(outs, ValueInfo{Name: ProbabilitiesName, DataType: Float, Shape: outDims})
 		if opt.Logits {
-			outs = append(outs, tensorValueInfo(LogitsName, Float, outDims...))
+			outs = append(outs, ValueInfo{Name: LogitsName, DataType: Float, Shape: outDims})
 		}
 	} else {
-		outs = append(outs, tensorValueInfo(LogitsName, Float, outDims...))
+		outs = append(outs, ValueInfo{Name: LogitsName, DataType: Float, Shape: outDims})
 	}
-	x.g.Output = outs
-	x.g.Name = proto.String(opt.GraphName)
+	x.g.Outputs = outs
+	x.g.Name = opt.GraphName
 	if opt.GraphName == "" {
-		x.g.Name = proto.String("fmkit")
+		x.g.Name = "fmkit"
 	}
 
 	meta := map[string]string{}
@@ -430,9 +437,8 @@ func exportProto(m *train.Model, opt ExportOptions) (*onnxpb.ModelProto, error) 
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var props []*onnxpb.StringStringEntryProto
 	for _, k := range keys {
-		props = append(props, &onnxpb.StringStringEntryProto{Key: proto.String(k), Value: proto.String(meta[k])})
+		x.g.Metadata = append(x.g.Metadata, MetadataEntry{Key: k, Value: meta[k]})
 	}
 
 	doc := opt.DocString
@@ -440,34 +446,34 @@ func exportProto(m *train.Model, opt ExportOptions) (*onnxpb.ModelProto, error) 
 		trainable, _ := m.NumParams()
 		doc = fmt.Sprintf("fmkit image classifier: input %q float32 [N,%s], output %q float32 [N,%s]; %d layers, %d trainable parameters. "+
 			"Inputs are scaled by 1/255 (see the %q metadata).",
-			InputName, joinInts(m.InputShape), outs[0].GetName(), joinInts(outShape), len(m.Layers), trainable, MetaPreprocessing)
+			InputName, joinInts(m.InputShape), outs[0].Name, joinInts(outShape), len(m.Layers), trainable, MetaPreprocessing)
 	}
 	ver := opt.ProducerVersion
 	if ver == "" {
 		ver = producerVersion()
 	}
-	return &onnxpb.ModelProto{
-		IrVersion:       proto.Int64(irv),
-		OpsetImport:     []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(int64(opset))}},
-		ProducerName:    proto.String(ProducerName),
-		ProducerVersion: proto.String(ver),
-		DocString:       proto.String(doc),
-		MetadataProps:   props,
-		Graph:           x.g,
-	}, nil
+	x.g.ProducerName, x.g.ProducerVersion, x.g.DocString = ProducerName, ver, doc
+	x.g.Nodes = make([]Node, len(x.nodes))
+	for i, n := range x.nodes {
+		x.g.Nodes[i] = n
+	}
+	if err := x.g.Build(); err != nil {
+		return nil, fmt.Errorf("onnxexport: export: the graph fails its own check: %w", err)
+	}
+	return x.g, nil
 }
 
 // rename renames value from to to in every node of the graph.
 func (x *exporter) rename(from, to string) {
-	for _, n := range x.g.Node {
-		for i := range n.Input {
-			if n.Input[i] == from {
-				n.Input[i] = to
+	for _, n := range x.nodes {
+		for i := range n.Inputs {
+			if n.Inputs[i] == from {
+				n.Inputs[i] = to
 			}
 		}
-		for i := range n.Output {
-			if n.Output[i] == from {
-				n.Output[i] = to
+		for i := range n.Outputs {
+			if n.Outputs[i] == from {
+				n.Outputs[i] = to
 			}
 		}
 	}
@@ -476,7 +482,7 @@ func (x *exporter) rename(from, to string) {
 // relu appends a Relu node ("reluK") on in and returns its output.
 func (x *exporter) relu(in string) string {
 	name := x.fresh("relu")
-	x.add(node(name, "Relu", []string{in}, []string{name + ".out"}))
+	x.add(newNode(name, "Relu", []string{in}, []string{name + ".out"}))
 	return name + ".out"
 }
 
@@ -488,7 +494,7 @@ func (x *exporter) softmax(in string) string {
 		name = x.fresh("softmax")
 	}
 	x.used[name] = true
-	x.add(node(name, "Softmax", []string{in}, []string{name + ".out"}, attrInt("axis", 1)))
+	x.add(newNode(name, "Softmax", []string{in}, []string{name + ".out"}, IntAttr("axis", 1)))
 	return name + ".out"
 }
 

@@ -91,8 +91,6 @@ type Gated struct {
 	// for a fixed batch, floor(limit / RunBytes) (1 at least, at most 65,536) for a dynamic
 	// one, and the given batch when the shapes were given.
 	MaxBatch int64
-
-	header modelHeader
 }
 
 // ErrExternalData is matched (with errors.Is) by the error for a model whose tensors keep
@@ -218,12 +216,15 @@ func gate(model []byte, inputs [][]int64, values []*Tensor, opts GateOptions, en
 	if err != nil {
 		return nil, err
 	}
-	gd := &Gated{Graph: g, header: headerOf(mp)}
+	gd := &Gated{Graph: g}
 	if err := gd.estimate(inputs, values, opts); err != nil {
 		return nil, err
 	}
 	if encode {
-		if gd.Model, err = encodeGated(mp, g); err != nil {
+		// The doc string is left out: nothing checks it, and onnxruntime need not read it.
+		canon := *g
+		canon.DocString = ""
+		if gd.Model, err = Encode(&canon); err != nil {
 			return nil, err
 		}
 	}

@@ -118,21 +118,18 @@ func ImportWith(data []byte, opts GateOptions) (*train.Model, *ModelInfo, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	fillInfo(info, gd.header)
+	fillInfo(info, gd.Graph)
 	info.MaxBatch = int(gd.MaxBatch)
 	return m, info, nil
 }
 
-func fillInfo(info *ModelInfo, h modelHeader) {
-	info.ProducerName = h.producerName
-	info.ProducerVersion = h.producerVersion
-	info.Domain = h.domain
-	info.ModelVersion = h.modelVersion
-	info.DocString = h.docString
-	info.Metadata = map[string]string{}
-	for _, p := range h.metadata {
-		info.Metadata[p[0]] = p[1]
-	}
+func fillInfo(info *ModelInfo, g *Graph) {
+	info.ProducerName = g.ProducerName
+	info.ProducerVersion = g.ProducerVersion
+	info.Domain = g.Domain
+	info.ModelVersion = g.ModelVersion
+	info.DocString = g.DocString
+	info.Metadata = g.MetadataMap()
 }
 
 // importer holds the state of the walk along the chain.

@@ -5,9 +5,10 @@ import (
 	"strconv"
 )
 
-// Graph is a validated, typed form of an ONNX model's main graph, restricted to the ops
-// this package claims (see the Node implementations). It is produced by Lower, DecodeModel
-// or LoadModel; its nodes are in topological order and every value name is defined once.
+// Graph is a validated, typed form of an ONNX model: its main graph, restricted to the ops
+// this package claims (see the Node implementations), and the model's header and metadata.
+// It is produced by DecodeModel or LoadModel, or built node by node and checked by Build;
+// Encode writes it. Its nodes are in topological order and every value name is defined once.
 type Graph struct {
 	Name         string
 	Opset        int64              // version of the default ("" / "ai.onnx") domain
@@ -16,6 +17,36 @@ type Graph struct {
 	Outputs      []ValueInfo        // graph outputs, in order
 	Initializers map[string]*Tensor // constant inputs by name (including overridable ones)
 	Nodes        []Node
+
+	// InitializerOrder lists the initializers' names in the order the model declares them
+	// (Encode writes them so); nil means sorted by name.
+	InitializerOrder []string
+	// InputOrder lists every declared graph input in order, initializers declared as
+	// inputs (IR < 4 style) included; nil means Inputs alone.
+	InputOrder []string
+
+	// The ModelProto header.
+	ProducerName    string
+	ProducerVersion string
+	Domain          string
+	ModelVersion    int64
+	DocString       string
+	Metadata        []MetadataEntry // metadata_props, in order
+}
+
+// MetadataEntry is one metadata_props entry of a model.
+type MetadataEntry struct {
+	Key, Value string
+}
+
+// MetadataMap returns the metadata as a map (a later entry wins over an earlier one with
+// the same key).
+func (g *Graph) MetadataMap() map[string]string {
+	m := make(map[string]string, len(g.Metadata))
+	for _, e := range g.Metadata {
+		m[e.Key] = e.Value
+	}
+	return m
 }
 
 // ValueInfo is the declared type of a graph input or output.
@@ -51,13 +82,19 @@ type Node interface {
 	Base() *NodeBase
 }
 
-// NodeBase holds what every node has: its identity and its value names.
+// NodeBase holds what every node has: its identity, its value names and its attributes
+// as written. A bare *NodeBase is a node not yet lowered (see Build).
 type NodeBase struct {
 	Name    string   // NodeProto.name; may be empty
 	Index   int      // position in the graph
 	Op      string   // op type, e.g. "Conv"
 	Inputs  []string // value names; "" marks an omitted optional input
 	Outputs []string // value names; "" marks an omitted optional output
+	// Attrs are the attributes as the model writes them, in order; the typed fields of
+	// each op are read from them, and Encode writes them back.
+	Attrs []Attribute
+
+	domain string // NodeProto.domain, checked by lowering
 }
 
 // Base implements Node.

@@ -83,7 +83,12 @@ func lowerModel(m *onnxpb.ModelProto) (*Graph, error) {
 	if gp == nil {
 		return nil, &ModelError{Node: "model", Attribute: "graph", Reason: "missing"}
 	}
-	g := &Graph{Name: gp.GetName(), IRVersion: m.GetIrVersion(), Initializers: map[string]*Tensor{}, Opset: -1}
+	g := &Graph{Name: gp.GetName(), IRVersion: m.GetIrVersion(), Initializers: map[string]*Tensor{}, Opset: -1,
+		ProducerName: m.GetProducerName(), ProducerVersion: m.GetProducerVersion(), Domain: m.GetDomain(),
+		ModelVersion: m.GetModelVersion(), DocString: m.GetDocString()}
+	for _, p := range m.GetMetadataProps() {
+		g.Metadata = append(g.Metadata, MetadataEntry{Key: p.GetKey(), Value: p.GetValue()})
+	}
 	if g.IRVersion < 3 {
 		return nil, &UnsupportedError{Node: "model", Attribute: "ir_version",
 			Reason: fmt.Sprintf("IR version %d: need 3 or later (opset_import)", g.IRVersion)}
@@ -119,6 +124,7 @@ func lowerModel(m *onnxpb.ModelProto) (*Graph, error) {
 		}
 		defined[t.Name] = true
 		g.Initializers[t.Name] = t
+		g.InitializerOrder = append(g.InitializerOrder, t.Name)
 		consts[t.Name] = t
 	}
 	inputNames := map[string]bool{}
@@ -128,6 +134,7 @@ func lowerModel(m *onnxpb.ModelProto) (*Graph, error) {
 			return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", name), Reason: "empty or duplicate name"}
 		}
 		inputNames[name] = true
+		g.InputOrder = append(g.InputOrder, name)
 		if _, ok := g.Initializers[name]; ok {
 			continue // an initializer listed as input (IR < 4 style): a constant here
 		}
@@ -140,7 +147,7 @@ func lowerModel(m *onnxpb.ModelProto) (*Graph, error) {
 	}
 
 	for i, np := range gp.GetNode() {
-		n, err := lowerNode(np, i, g.Opset, consts, defined)
+		n, err := lowerNode(nodeFromProto(np, i), g.Opset, consts, defined)
 		if err != nil {
 			return nil, err
 		}
@@ -169,6 +176,45 @@ func lowerModel(m *onnxpb.ModelProto) (*Graph, error) {
 		return nil, &ModelError{Node: "graph", Attribute: "output", Reason: "the graph has no outputs"}
 	}
 	return g, nil
+}
+
+// Build checks a graph assembled in code the way DecodeModel checks a decoded one, and
+// lowers its nodes in place: each of g.Nodes is a bare *NodeBase (op type, value names and
+// attributes as written), and becomes the typed node of its op, validated against the op's
+// spec at g.Opset. Every input of a node must be an initializer, a runtime input or the
+// output of an earlier node, and every graph output must be defined.
+func (g *Graph) Build() error {
+	if g.Opset < MinOpset || g.Opset > MaxOpset {
+		return &UnsupportedError{Node: "model", Attribute: "opset_import",
+			Reason: fmt.Sprintf("default-domain opset %d outside the supported range %d..%d", g.Opset, MinOpset, MaxOpset)}
+	}
+	defined := map[string]bool{}
+	consts := map[string]*Tensor{}
+	for name, t := range g.Initializers {
+		defined[name] = true
+		consts[name] = t
+	}
+	for _, in := range g.Inputs {
+		defined[in.Name] = true
+	}
+	for i, n := range g.Nodes {
+		b := *n.Base()
+		b.Index = i
+		ln, err := lowerNode(b, g.Opset, consts, defined)
+		if err != nil {
+			return err
+		}
+		g.Nodes[i] = ln
+		if c, ok := ln.(*Constant); ok {
+			consts[c.Outputs[0]] = c.Value
+		}
+	}
+	for _, o := range g.Outputs {
+		if !defined[o.Name] {
+			return &ModelError{Node: "graph", Attribute: fmt.Sprintf("output %q", o.Name), Reason: "not produced by any node, input or initializer"}
+		}
+	}
+	return nil
 }
 
 // lowerValueInfo converts a graph input or output declaration; it must be a tensor of a
@@ -218,21 +264,32 @@ func lowerValueInfo(vi *onnxpb.ValueInfoProto, kind string) (ValueInfo, error) {
 	return v, nil
 }
 
-// lowerNode validates one NodeProto against the spec of its op at the given opset and
-// returns its IR node. defined holds the value names defined so far; the node's outputs
-// are added to it.
-func lowerNode(np *onnxpb.NodeProto, index int, opset int64, consts map[string]*Tensor, defined map[string]bool) (Node, error) {
-	b := NodeBase{Name: np.GetName(), Index: index, Op: np.GetOpType(),
+// nodeFromProto converts a NodeProto to a node not yet lowered; nothing is checked here.
+func nodeFromProto(np *onnxpb.NodeProto, index int) NodeBase {
+	b := NodeBase{Name: np.GetName(), Index: index, Op: np.GetOpType(), domain: np.GetDomain(),
 		Inputs: append([]string{}, np.GetInput()...), Outputs: append([]string{}, np.GetOutput()...)}
-	if !isDefaultDomain(np.GetDomain()) {
-		return nil, b.unsupported("domain", "operator domain %q (only the default domain)", np.GetDomain())
+	if len(np.GetAttribute()) > 0 {
+		b.Attrs = make([]Attribute, len(np.GetAttribute()))
+		for i, a := range np.GetAttribute() {
+			b.Attrs[i] = attributeFromProto(a)
+		}
+	}
+	return b
+}
+
+// lowerNode validates one node against the spec of its op at the given opset and returns
+// its IR node. defined holds the value names defined so far; the node's outputs are added
+// to it.
+func lowerNode(b NodeBase, opset int64, consts map[string]*Tensor, defined map[string]bool) (Node, error) {
+	if !isDefaultDomain(b.domain) {
+		return nil, b.unsupported("domain", "operator domain %q (only the default domain)", b.domain)
 	}
 	for i, in := range b.Inputs {
 		if in != "" && !defined[in] {
 			return nil, b.errorf("input "+strconv.Itoa(i), "value %q is not defined before this node", in)
 		}
 	}
-	r, err := newAttrReader(&b, np)
+	r, err := newAttrReader(&b)
 	if err != nil {
 		return nil, err
 	}
@@ -318,55 +375,33 @@ func (b *NodeBase) checkArity(minIn, maxIn, minOut, maxOut int) error {
 // attrReader reads a node's attributes with type checks; the first error sticks.
 type attrReader struct {
 	b    *NodeBase
-	m    map[string]*onnxpb.AttributeProto
+	m    map[string]*Attribute
 	used map[string]bool
 	err  error
 }
 
-func newAttrReader(b *NodeBase, np *onnxpb.NodeProto) (*attrReader, error) {
-	r := &attrReader{b: b, m: map[string]*onnxpb.AttributeProto{}, used: map[string]bool{}}
-	for _, a := range np.GetAttribute() {
-		if a.GetRefAttrName() != "" {
-			return nil, b.unsupported(a.GetName(), "attribute references (ref_attr_name) are only valid in functions")
+func newAttrReader(b *NodeBase) (*attrReader, error) {
+	r := &attrReader{b: b, m: map[string]*Attribute{}, used: map[string]bool{}}
+	for i := range b.Attrs {
+		a := &b.Attrs[i]
+		if a.ref != "" {
+			return nil, b.unsupported(a.Name, "attribute references (ref_attr_name) are only valid in functions")
 		}
-		if _, dup := r.m[a.GetName()]; dup {
-			return nil, b.errorf(a.GetName(), "attribute given twice")
+		if _, dup := r.m[a.Name]; dup {
+			return nil, b.errorf(a.Name, "attribute given twice")
 		}
-		r.m[a.GetName()] = a
+		r.m[a.Name] = a
 	}
 	return r, nil
 }
 
-// attrType returns a's declared type, or for old models that leave it unset the type
-// implied by the one field that is set.
-func attrType(a *onnxpb.AttributeProto) onnxpb.AttributeProto_AttributeType {
-	if a.Type != nil {
-		return a.GetType()
-	}
-	switch {
-	case a.F != nil:
-		return onnxpb.AttributeProto_FLOAT
-	case a.I != nil:
-		return onnxpb.AttributeProto_INT
-	case a.S != nil:
-		return onnxpb.AttributeProto_STRING
-	case a.T != nil:
-		return onnxpb.AttributeProto_TENSOR
-	case len(a.Floats) > 0:
-		return onnxpb.AttributeProto_FLOATS
-	case len(a.Ints) > 0:
-		return onnxpb.AttributeProto_INTS
-	}
-	return onnxpb.AttributeProto_UNDEFINED
-}
-
-func (r *attrReader) get(name string, want onnxpb.AttributeProto_AttributeType) *onnxpb.AttributeProto {
+func (r *attrReader) get(name string, want AttrType) *Attribute {
 	a, ok := r.m[name]
 	r.used[name] = true
 	if !ok || r.err != nil {
 		return nil
 	}
-	if t := attrType(a); t != want {
+	if t := a.Type; t != want {
 		r.err = r.b.errorf(name, "attribute has type %s, want %s", t, want)
 		return nil
 	}
@@ -376,8 +411,8 @@ func (r *attrReader) get(name string, want onnxpb.AttributeProto_AttributeType) 
 func (r *attrReader) has(name string) bool { _, ok := r.m[name]; return ok }
 
 func (r *attrReader) int(name string, def int64) int64 {
-	if a := r.get(name, onnxpb.AttributeProto_INT); a != nil {
-		return a.GetI()
+	if a := r.get(name, AttrInt); a != nil {
+		return a.I
 	}
 	return def
 }
@@ -396,38 +431,47 @@ func (r *attrReader) bool(name string, def bool) bool {
 }
 
 func (r *attrReader) ints(name string) []int64 {
-	if a := r.get(name, onnxpb.AttributeProto_INTS); a != nil {
-		return append([]int64{}, a.GetInts()...)
+	if a := r.get(name, AttrInts); a != nil {
+		return append([]int64{}, a.Ints...)
 	}
 	return nil
 }
 
 func (r *attrReader) float(name string, def float32) float32 {
-	if a := r.get(name, onnxpb.AttributeProto_FLOAT); a != nil {
-		return a.GetF()
+	if a := r.get(name, AttrFloat); a != nil {
+		return a.F
 	}
 	return def
 }
 
 func (r *attrReader) floats(name string) []float32 {
-	if a := r.get(name, onnxpb.AttributeProto_FLOATS); a != nil {
-		return append([]float32{}, a.GetFloats()...)
+	if a := r.get(name, AttrFloats); a != nil {
+		return append([]float32{}, a.Floats...)
 	}
 	return nil
 }
 
 func (r *attrReader) str(name, def string) string {
-	if a := r.get(name, onnxpb.AttributeProto_STRING); a != nil {
-		return string(a.GetS())
+	if a := r.get(name, AttrString); a != nil {
+		return string(a.S)
 	}
 	return def
 }
 
-func (r *attrReader) tensor(name string) *onnxpb.TensorProto {
-	if a := r.get(name, onnxpb.AttributeProto_TENSOR); a != nil {
-		return a.GetT()
+// tensor reads a TENSOR attribute, decoding it when it was read from a model; ok is false
+// when it is absent or of another type.
+func (r *attrReader) tensor(name string) (t *Tensor, ok bool, err error) {
+	a := r.get(name, AttrTensor)
+	switch {
+	case a == nil:
+		return nil, false, nil
+	case a.T != nil:
+		return a.T, true, nil
+	case a.tp == nil:
+		return nil, true, nil
 	}
-	return nil
+	t, err = TensorFromProto(a.tp)
+	return t, true, err
 }
 
 // finish returns the first error, or an error for any attribute that was not read
@@ -799,11 +843,7 @@ func lowerConstant(b NodeBase, r *attrReader, opset int64) (Node, error) {
 	var err error
 	switch {
 	case r.has("value"):
-		tp := r.tensor("value")
-		if tp == nil {
-			break
-		}
-		t, err = TensorFromProto(tp)
+		t, _, err = r.tensor("value")
 		if err != nil {
 			return nil, fmt.Errorf("node %s (Constant): attribute value: %w", b.ID(), err)
 		}

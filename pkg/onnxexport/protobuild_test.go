@@ -6,7 +6,7 @@ import (
 	"github.com/fmkit/fmkit/internal/onnxpb"
 )
 
-// Helpers to build ONNX protobuf messages; the exporter is written on top of them.
+// Helpers to build ONNX protobuf messages, for tests that write models by hand.
 
 // tensorValueInfo declares a tensor graph input or output; a Dim with Value < 0 and a
 // Param is symbolic (e.g. the batch "N").
