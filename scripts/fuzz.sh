@@ -13,7 +13,7 @@
 # DURATION, 1 s to 60 s; go test's own default for an execution count); FUZZLOGDIR keeps each
 # target's full go test output there (default: a temporary directory, removed at the end).
 #
-# FuzzGateORT (pkg/onnxexport) runs every model the model gate accepts in onnxruntime, in a child
+# FuzzGateORT (pkg/onnx) runs every model the model gate accepts in onnxruntime, in a child
 # process (the test binary re-run as TestGateORTChild), so an onnxruntime crash fails the input
 # instead of killing the fuzzer. Its workers count the models that reached onnxruntime in
 # $FMKIT_FUZZ_STATS, which this script points at the log directory; the table shows the total.

@@ -10,6 +10,7 @@ import (
 	"github.com/fmkit/fmkit/internal/cli"
 	"github.com/fmkit/fmkit/internal/userpath"
 	"github.com/fmkit/fmkit/models"
+	"github.com/fmkit/fmkit/pkg/onnx"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 	"github.com/fmkit/fmkit/pkg/train"
@@ -105,7 +106,7 @@ func (o *engineOptions) open(engine string, stderr io.Writer) (fmrt.Predictor, e
 }
 
 // openORT runs the model on onnxruntime, which sees only what the model gate returns.
-func (o *engineOptions) openORT(data []byte, name string, gopts onnxexport.GateOptions, stderr io.Writer) (fmrt.Predictor, error) {
+func (o *engineOptions) openORT(data []byte, name string, gopts onnx.GateOptions, stderr io.Writer) (fmrt.Predictor, error) {
 	p, err := fmrt.NewORT(data, fmrt.ORTOptions{Gate: gopts.Check, LibraryPath: o.library, Provider: o.provider,
 		IntraOpThreads: o.threads, Warn: stderr, ModelName: name})
 	if err != nil {
@@ -116,7 +117,7 @@ func (o *engineOptions) openORT(data []byte, name string, gopts onnxexport.GateO
 
 // openNative imports an ONNX model into the native engine, through the model gate; one
 // engine call takes at most the images the gate's memory limit allows.
-func openNative(data []byte, name string, threads int, gopts onnxexport.GateOptions) (fmrt.Predictor, error) {
+func openNative(data []byte, name string, threads int, gopts onnx.GateOptions) (fmrt.Predictor, error) {
 	m, info, err := onnxexport.ImportWith(data, gopts)
 	if err != nil {
 		return nil, withHint(fmt.Errorf("%s: %w", name, err))

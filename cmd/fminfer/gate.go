@@ -8,10 +8,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fmkit/fmkit/internal/cli"
-	"github.com/fmkit/fmkit/pkg/onnxexport"
+	"github.com/fmkit/fmkit/pkg/onnx"
 )
 
-// gateFlags are the limits every model passes (onnxexport.Gate) before either engine sees
+// gateFlags are the limits every model passes (onnx.Gate) before either engine sees
 // it: classification, eval, parity, doctor and verify alike.
 type gateFlags struct {
 	externalData  string
@@ -22,24 +22,24 @@ type gateFlags struct {
 
 func (g *gateFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&g.externalData, "external-data", "", "directory a model's external tensor data may come from (default: external data is refused)")
-	fs.IntVar(&g.maxNodes, "max-nodes", onnxexport.DefaultMaxNodes, "refuse a model with more graph nodes")
-	fs.Float64Var(&g.maxActivation, "max-activation-mb", onnxexport.DefaultMaxActivationBytes>>20,
+	fs.IntVar(&g.maxNodes, "max-nodes", onnx.DefaultMaxNodes, "refuse a model with more graph nodes")
+	fs.Float64Var(&g.maxActivation, "max-activation-mb", onnx.DefaultMaxActivationBytes>>20,
 		"refuse a model whose estimated activation memory for one image (or its fixed batch) exceeds this many MiB; larger batches are run in pieces within it")
-	fs.Float64Var(&g.maxGFLOPs, "max-gflops", onnxexport.DefaultMaxFLOPs/1e9, "refuse a model estimated to need more than this many billion floating-point operations per image")
+	fs.Float64Var(&g.maxGFLOPs, "max-gflops", onnx.DefaultMaxFLOPs/1e9, "refuse a model estimated to need more than this many billion floating-point operations per image")
 }
 
 // options checks the flag values and returns the gate's options.
-func (g *gateFlags) options() (onnxexport.GateOptions, error) {
+func (g *gateFlags) options() (onnx.GateOptions, error) {
 	if g.maxNodes < 1 {
-		return onnxexport.GateOptions{}, cli.Usage(fmt.Errorf("--max-nodes must be at least 1, got %d", g.maxNodes))
+		return onnx.GateOptions{}, cli.Usage(fmt.Errorf("--max-nodes must be at least 1, got %d", g.maxNodes))
 	}
 	if !(g.maxActivation > 0) || g.maxActivation > 1<<24 {
-		return onnxexport.GateOptions{}, cli.Usage(fmt.Errorf("--max-activation-mb must be a positive number of MiB up to %d, got %v", 1<<24, g.maxActivation))
+		return onnx.GateOptions{}, cli.Usage(fmt.Errorf("--max-activation-mb must be a positive number of MiB up to %d, got %v", 1<<24, g.maxActivation))
 	}
 	if !(g.maxGFLOPs > 0) || math.IsInf(g.maxGFLOPs, 0) {
-		return onnxexport.GateOptions{}, cli.Usage(fmt.Errorf("--max-gflops must be a positive number, got %v", g.maxGFLOPs))
+		return onnx.GateOptions{}, cli.Usage(fmt.Errorf("--max-gflops must be a positive number, got %v", g.maxGFLOPs))
 	}
-	return onnxexport.GateOptions{
+	return onnx.GateOptions{
 		ExternalDataDir:    g.externalData,
 		MaxNodes:           g.maxNodes,
 		MaxActivationBytes: int64(g.maxActivation * (1 << 20)),
@@ -49,17 +49,17 @@ func (g *gateFlags) options() (onnxexport.GateOptions, error) {
 
 // gateHint says which flag lifts the gate's refusal err, if one does ("" otherwise).
 func gateHint(err error) string {
-	var le *onnxexport.LimitError
+	var le *onnx.LimitError
 	switch {
-	case errors.Is(err, onnxexport.ErrExternalData):
+	case errors.Is(err, onnx.ErrExternalData):
 		return "pass --external-data DIR to allow external data from DIR"
 	case errors.As(err, &le):
 		switch le.Limit {
-		case onnxexport.LimitNodes:
+		case onnx.LimitNodes:
 			return "--max-nodes raises the limit"
-		case onnxexport.LimitActivation:
+		case onnx.LimitActivation:
 			return "--max-activation-mb raises the limit"
-		case onnxexport.LimitFLOPs:
+		case onnx.LimitFLOPs:
 			return "--max-gflops raises the limit"
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/fmkit/fmkit/internal/cli"
 	"github.com/fmkit/fmkit/internal/userpath"
+	"github.com/fmkit/fmkit/pkg/onnx"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 )
@@ -27,8 +28,8 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	library := fs.String("ort-library", "", "onnxruntime shared library (default: discovered)")
 	var gate gateFlags
 	gate.register(fs)
-	atol := fs.Float64("atol", onnxexport.DefaultVerifyAtol, "absolute tolerance")
-	rtol := fs.Float64("rtol", onnxexport.DefaultVerifyRtol, "relative tolerance")
+	atol := fs.Float64("atol", onnx.DefaultVerifyAtol, "absolute tolerance")
+	rtol := fs.Float64("rtol", onnx.DefaultVerifyRtol, "relative tolerance")
 	asJSON := fs.Bool("json", false, "print one JSON object per directory")
 	if err := parse(fs, args, true); err != nil {
 		return err
@@ -43,7 +44,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var run onnxexport.Engine
+	var run onnx.Engine
 	switch *engine {
 	case engineNative:
 		run = onnxexport.NativeEngineWith(gopts)
@@ -97,22 +98,22 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 
 // verifyDir verifies one directory. A panic (a bug, whatever the input) becomes that
 // directory's error, so that verify still reports every other directory.
-func verifyDir(dir string, run onnxexport.Engine, atol, rtol float64) (rep *onnxexport.VerifyReport, err error) {
+func verifyDir(dir string, run onnx.Engine, atol, rtol float64) (rep *onnx.VerifyReport, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			rep, err = nil, fmt.Errorf("internal error (a bug in fminfer; please report it with this directory): %v", r)
 		}
 	}()
-	return onnxexport.VerifyTolerance(dir, run, atol, rtol)
+	return onnx.VerifyTolerance(dir, run, atol, rtol)
 }
 
 // ortEngine runs a model with onnxruntime for Verify, through the model gate with the
 // options gopts; only float tensors are supported.
-func ortEngine(library string, gopts onnxexport.GateOptions) onnxexport.Engine {
-	return func(model []byte, inputs []*onnxexport.Tensor) ([]*onnxexport.Tensor, error) {
+func ortEngine(library string, gopts onnx.GateOptions) onnx.Engine {
+	return func(model []byte, inputs []*onnx.Tensor) ([]*onnx.Tensor, error) {
 		in := make([]fmrt.Tensor, len(inputs))
 		for i, t := range inputs {
-			if t.DataType != onnxexport.Float {
+			if t.DataType != onnx.Float {
 				return nil, fmt.Errorf("input %d (%q) is %s; the onnxruntime verifier takes float tensors only", i, t.Name, t.DataType)
 			}
 			in[i] = fmrt.Tensor{Name: t.Name, Shape: t.Dims, Data: t.Float}
@@ -121,9 +122,9 @@ func ortEngine(library string, gopts onnxexport.GateOptions) onnxexport.Engine {
 		if err != nil {
 			return nil, err
 		}
-		res := make([]*onnxexport.Tensor, len(out))
+		res := make([]*onnx.Tensor, len(out))
 		for i, t := range out {
-			res[i] = onnxexport.NewFloat(t.Name, t.Shape, t.Data)
+			res[i] = onnx.NewFloat(t.Name, t.Shape, t.Data)
 		}
 		return res, nil
 	}

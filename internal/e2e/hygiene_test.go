@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fmkit/fmkit/models"
+	"github.com/fmkit/fmkit/pkg/onnx"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 )
@@ -66,7 +67,7 @@ func engines() []engine {
 			if ortLib == "" {
 				t.Skip("the onnxruntime library is not installed (make setup)")
 			}
-			p, err := fmrt.NewORT(models.Default, fmrt.ORTOptions{Gate: onnxexport.GateOptions{}.Check, LibraryPath: ortLib, IntraOpThreads: 1})
+			p, err := fmrt.NewORT(models.Default, fmrt.ORTOptions{Gate: onnx.GateOptions{}.Check, LibraryPath: ortLib, IntraOpThreads: 1})
 			if errors.Is(err, fmrt.ErrNoCgo) {
 				t.Skip(err)
 			}

@@ -217,7 +217,7 @@ func samplePNG(t testing.TB) []byte {
 	return b.Bytes()
 }
 
-// --- ONNX models as protobuf bytes (pkg/onnxexport's generated types are internal to it).
+// --- ONNX models as protobuf bytes, written by hand (the e2e tests use the programs, not pkg/onnx).
 
 // Field numbers of onnx.proto (internal/onnxpb/onnx.proto).
 const (

@@ -5,6 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"os/exec"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fmkit/fmkit/models"
@@ -111,6 +114,29 @@ func TestExportBytesUnchanged(t *testing.T) {
 			} else if got != want {
 				t.Errorf("%s: export bytes changed: sha256 %s, want %s", name, got, want)
 			}
+		}
+	}
+}
+
+// TestBridgeHoldsNoProtobuf: the bridge maps the IR, never the protobuf; the generated
+// types stay behind pkg/onnx.
+func TestBridgeHoldsNoProtobuf(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/fmkit/fmkit/pkg/onnx") {
+		t.Fatalf("go list -deps does not list pkg/onnx: %q", deps)
+	}
+	// pkg/onnx links internal/onnxpb; the bridge's own imports must not name it.
+	out, err = exec.Command("go", "list", "-f", "{{join .Imports \"\\n\"}}", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, imp := range strings.Fields(string(out)) {
+		if strings.HasPrefix(imp, "google.golang.org/protobuf") || imp == "github.com/fmkit/fmkit/internal/onnxpb" {
+			t.Errorf("pkg/onnxexport imports %s", imp)
 		}
 	}
 }

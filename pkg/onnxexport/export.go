@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/fmkit/fmkit/internal/atomicfile"
+	"github.com/fmkit/fmkit/pkg/onnx"
 	"github.com/fmkit/fmkit/pkg/train"
 )
 
@@ -128,20 +130,20 @@ func producerVersion() string { return ProducerVersion }
 // exporter accumulates the graph while walking the layers: nodes not yet lowered, which
 // Graph.Build checks once the names are final.
 type exporter struct {
-	g      *Graph
-	nodes  []*NodeBase
+	g      *onnx.Graph
+	nodes  []*onnx.NodeBase
 	used   map[string]bool // node and value names taken
 	counts map[string]int  // per-op counters for activation node names
 }
 
-func (x *exporter) add(n *NodeBase) {
+func (x *exporter) add(n *onnx.NodeBase) {
 	x.used[n.Name] = true
 	x.nodes = append(x.nodes, n)
 }
 
 // newNode returns a node of the default domain, not yet lowered.
-func newNode(name, op string, inputs, outputs []string, attrs ...Attribute) *NodeBase {
-	return &NodeBase{Name: name, Op: op, Inputs: inputs, Outputs: outputs, Attrs: attrs}
+func newNode(name, op string, inputs, outputs []string, attrs ...onnx.Attribute) *onnx.NodeBase {
+	return &onnx.NodeBase{Name: name, Op: op, Inputs: inputs, Outputs: outputs, Attrs: attrs}
 }
 
 // fresh returns base+k for the smallest k >= 1 not yet used (e.g. "relu1").
@@ -166,7 +168,7 @@ func (x *exporter) init(p *train.Param) (string, error) {
 	for i, d := range p.Shape {
 		dims[i] = int64(d)
 	}
-	x.g.Initializers[p.Name] = NewFloat(p.Name, dims, p.Data)
+	x.g.Initializers[p.Name] = onnx.NewFloat(p.Name, dims, p.Data)
 	x.g.InitializerOrder = append(x.g.InitializerOrder, p.Name)
 	x.used[p.Name] = true
 	return p.Name, nil
@@ -191,7 +193,7 @@ func Export(m *train.Model, opt ExportOptions) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := Encode(g)
+	b, err := onnx.Encode(g)
 	if err != nil {
 		return nil, fmt.Errorf("onnxexport: export: %w", err)
 	}
@@ -205,7 +207,7 @@ func WriteModel(path string, m *train.Model, opt ExportOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, b, 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, b, 0o644); err != nil {
 		return fmt.Errorf("onnxexport: %w", err)
 	}
 	return nil
@@ -227,7 +229,7 @@ func endsInSoftmax(m *train.Model) bool {
 
 // exportGraph builds m's graph (see Export) and checks it as DecodeModel checks a decoded
 // one, so that the reference evaluator can run it as it stands.
-func exportGraph(m *train.Model, opt ExportOptions) (*Graph, error) {
+func exportGraph(m *train.Model, opt ExportOptions) (*onnx.Graph, error) {
 	if m == nil || len(m.Layers) == 0 {
 		return nil, &ExportError{Reason: "empty model"}
 	}
@@ -257,17 +259,17 @@ func exportGraph(m *train.Model, opt ExportOptions) (*Graph, error) {
 		}
 	}
 
-	x := &exporter{g: &Graph{Opset: int64(opset), IRVersion: irv, Initializers: map[string]*Tensor{}},
+	x := &exporter{g: &onnx.Graph{Opset: int64(opset), IRVersion: irv, Initializers: map[string]*onnx.Tensor{}},
 		used: map[string]bool{InputName: true, ProbabilitiesName: true, LogitsName: true}, counts: map[string]int{}}
 	for _, l := range m.Layers {
 		x.used[l.Name()] = true
 	}
-	batch := Dim{Value: -1, Param: "N"}
-	inDims := []Dim{batch}
+	batch := onnx.Dim{Value: -1, Param: "N"}
+	inDims := []onnx.Dim{batch}
 	for _, d := range m.InputShape {
-		inDims = append(inDims, Dim{Value: int64(d)})
+		inDims = append(inDims, onnx.Dim{Value: int64(d)})
 	}
-	x.g.Inputs = []ValueInfo{{Name: InputName, DataType: Float, Shape: inDims}}
+	x.g.Inputs = []onnx.ValueInfo{{Name: InputName, DataType: onnx.Float, Shape: inDims}}
 
 	cur := InputName
 	out := func(node string) string { return node + ".out" }
@@ -287,10 +289,10 @@ func exportGraph(m *train.Model, opt ExportOptions) (*Graph, error) {
 			}
 			y := out(l.Name())
 			x.add(newNode(l.Name(), "Conv", []string{cur, w, b}, []string{y},
-				IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
-				IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
-				IntsAttr("dilations", int64(l.Dilation[0]), int64(l.Dilation[1])),
-				IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))))
+				onnx.IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
+				onnx.IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
+				onnx.IntsAttr("dilations", int64(l.Dilation[0]), int64(l.Dilation[1])),
+				onnx.IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))))
 			cur = y
 			if l.Act == train.ActReLU {
 				cur = x.relu(cur)
@@ -306,7 +308,7 @@ func exportGraph(m *train.Model, opt ExportOptions) (*Graph, error) {
 			}
 			y := out(l.Name())
 			x.add(newNode(l.Name(), "Gemm", []string{cur, w, b}, []string{y},
-				FloatAttr("alpha", 1), FloatAttr("beta", 1), IntAttr("transB", 1)))
+				onnx.FloatAttr("alpha", 1), onnx.FloatAttr("beta", 1), onnx.IntAttr("transB", 1)))
 			cur = y
 			switch l.Act {
 			case train.ActReLU:
@@ -317,26 +319,26 @@ func exportGraph(m *train.Model, opt ExportOptions) (*Graph, error) {
 		case *train.MaxPool2D:
 			// Pads hold the resolved values whatever the padding mode.
 			y := out(l.Name())
-			attrs := []Attribute{
-				IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
-				IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
-				IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
+			attrs := []onnx.Attribute{
+				onnx.IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
+				onnx.IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
+				onnx.IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
 			if l.CeilMode {
-				attrs = append(attrs, IntAttr("ceil_mode", 1))
+				attrs = append(attrs, onnx.IntAttr("ceil_mode", 1))
 			}
 			x.add(newNode(l.Name(), "MaxPool", []string{cur}, []string{y}, attrs...))
 			cur = y
 		case *train.AvgPool2D:
 			y := out(l.Name())
-			attrs := []Attribute{
-				IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
-				IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
-				IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
+			attrs := []onnx.Attribute{
+				onnx.IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
+				onnx.IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
+				onnx.IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
 			if l.CeilMode {
-				attrs = append(attrs, IntAttr("ceil_mode", 1))
+				attrs = append(attrs, onnx.IntAttr("ceil_mode", 1))
 			}
 			if l.CountIncludePad {
-				attrs = append(attrs, IntAttr("count_include_pad", 1))
+				attrs = append(attrs, onnx.IntAttr("count_include_pad", 1))
 			}
 			x.add(newNode(l.Name(), "AveragePool", []string{cur}, []string{y}, attrs...))
 			cur = y
@@ -354,7 +356,7 @@ func exportGraph(m *train.Model, opt ExportOptions) (*Graph, error) {
 				return nil, &ExportError{Layer: l.Name(), Reason: fmt.Sprintf("epsilon %v does not survive float32", l.Epsilon)}
 			}
 			y := out(l.Name())
-			x.add(newNode(l.Name(), "BatchNormalization", append([]string{cur}, names...), []string{y}, FloatAttr("epsilon", eps)))
+			x.add(newNode(l.Name(), "BatchNormalization", append([]string{cur}, names...), []string{y}, onnx.FloatAttr("epsilon", eps)))
 			cur = y
 		case *train.Flatten:
 			name := l.Name()
@@ -362,7 +364,7 @@ func exportGraph(m *train.Model, opt ExportOptions) (*Graph, error) {
 				name = "flatten"
 			}
 			y := out(name)
-			x.add(newNode(name, "Flatten", []string{cur}, []string{y}, IntAttr("axis", 1)))
+			x.add(newNode(name, "Flatten", []string{cur}, []string{y}, onnx.IntAttr("axis", 1)))
 			cur = y
 		case *train.ReLU:
 			cur = x.relu(cur)
@@ -380,7 +382,7 @@ func exportGraph(m *train.Model, opt ExportOptions) (*Graph, error) {
 		if sm.Inputs[0] == InputName {
 			if opt.Logits { // a lone softmax: its logits are the input itself
 				id := newNode(x.fresh("identity"), "Identity", []string{InputName}, []string{LogitsName})
-				x.nodes = append([]*NodeBase{id}, x.nodes...)
+				x.nodes = append([]*onnx.NodeBase{id}, x.nodes...)
 				sm.Inputs[0] = LogitsName
 			}
 		} else {
@@ -393,18 +395,18 @@ func exportGraph(m *train.Model, opt ExportOptions) (*Graph, error) {
 		x.rename(cur, LogitsName)
 	}
 
-	outs := make([]ValueInfo, 0, 2)
-	outDims := []Dim{batch}
+	outs := make([]onnx.ValueInfo, 0, 2)
+	outDims := []onnx.Dim{batch}
 	for _, d := range outShape {
-		outDims = append(outDims, Dim{Value: int64(d)})
+		outDims = append(outDims, onnx.Dim{Value: int64(d)})
 	}
 	if softmax {
-		outs = append(outs, ValueInfo{Name: ProbabilitiesName, DataType: Float, Shape: outDims})
+		outs = append(outs, onnx.ValueInfo{Name: ProbabilitiesName, DataType: onnx.Float, Shape: outDims})
 		if opt.Logits {
-			outs = append(outs, ValueInfo{Name: LogitsName, DataType: Float, Shape: outDims})
+			outs = append(outs, onnx.ValueInfo{Name: LogitsName, DataType: onnx.Float, Shape: outDims})
 		}
 	} else {
-		outs = append(outs, ValueInfo{Name: LogitsName, DataType: Float, Shape: outDims})
+		outs = append(outs, onnx.ValueInfo{Name: LogitsName, DataType: onnx.Float, Shape: outDims})
 	}
 	x.g.Outputs = outs
 	x.g.Name = opt.GraphName
@@ -438,7 +440,7 @@ func exportGraph(m *train.Model, opt ExportOptions) (*Graph, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		x.g.Metadata = append(x.g.Metadata, MetadataEntry{Key: k, Value: meta[k]})
+		x.g.Metadata = append(x.g.Metadata, onnx.MetadataEntry{Key: k, Value: meta[k]})
 	}
 
 	doc := opt.DocString
@@ -453,7 +455,7 @@ func exportGraph(m *train.Model, opt ExportOptions) (*Graph, error) {
 		ver = producerVersion()
 	}
 	x.g.ProducerName, x.g.ProducerVersion, x.g.DocString = ProducerName, ver, doc
-	x.g.Nodes = make([]Node, len(x.nodes))
+	x.g.Nodes = make([]onnx.Node, len(x.nodes))
 	for i, n := range x.nodes {
 		x.g.Nodes[i] = n
 	}
@@ -494,7 +496,7 @@ func (x *exporter) softmax(in string) string {
 		name = x.fresh("softmax")
 	}
 	x.used[name] = true
-	x.add(newNode(name, "Softmax", []string{in}, []string{name + ".out"}, IntAttr("axis", 1)))
+	x.add(newNode(name, "Softmax", []string{in}, []string{name + ".out"}, onnx.IntAttr("axis", 1)))
 	return name + ".out"
 }
 
@@ -538,23 +540,23 @@ func WriteBundle(dir string, m *train.Model, opt ExportOptions, images []float32
 		return &ExportError{Reason: fmt.Sprintf("bundle: %d image values for %d samples of %v (want %d)", len(images), n, m.InputShape, n*in)}
 	}
 	dims := append([]int64{int64(n)}, shapeInt64(m.InputShape)...)
-	x := NewFloat(InputName, dims, slices.Clone(images))
+	x := onnx.NewFloat(InputName, dims, slices.Clone(images))
 	outDims := append([]int64{int64(n)}, shapeInt64(m.OutputShape())...)
 	name := LogitsName
 	if endsInSoftmax(m) {
 		name = ProbabilitiesName
 	}
-	outs := []*Tensor{NewFloat(name, outDims, m.Predict(images, n, nil))}
+	outs := []*onnx.Tensor{onnx.NewFloat(name, outDims, m.Predict(images, n, nil))}
 	if opt.Logits {
-		outs = append(outs, NewFloat(LogitsName, outDims, slices.Clone(m.Logits(images, n, false))))
+		outs = append(outs, onnx.NewFloat(LogitsName, outDims, slices.Clone(m.Logits(images, n, false))))
 	}
-	if err := WriteTestDataSet(filepath.Join(dir, "test_data_set_0"), []*Tensor{x}, outs); err != nil {
+	if err := onnx.WriteTestDataSet(filepath.Join(dir, "test_data_set_0"), []*onnx.Tensor{x}, outs); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("onnxexport: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "model.onnx"), b, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "model.onnx"), b, 0o644); err != nil {
 		return fmt.Errorf("onnxexport: %w", err)
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 
 	"github.com/fmkit/fmkit/internal/onnxpb"
 	"github.com/fmkit/fmkit/pkg/fmnist"
+	"github.com/fmkit/fmkit/pkg/onnx"
 	"github.com/fmkit/fmkit/pkg/train"
 )
 
@@ -353,17 +354,17 @@ func TestRoundTrip(t *testing.T) {
 			if name == "mixed" {
 				tol = 1e-6
 			}
-			if abs, _, ok := Compare(have, want, tol, 0); !ok || (tol == 0 && !bitsEqual(have, want)) {
+			if abs, _, ok := onnx.Compare(have, want, tol, 0); !ok || (tol == 0 && !bitsEqual(have, want)) {
 				t.Errorf("%s: outputs differ by up to %g", name, abs)
 			}
-			outs, err := RunImported(im, info, NewFloat(InputName, []int64{16, 1, 28, 28}, x))
+			outs, err := RunImported(im, info, onnx.NewFloat(InputName, []int64{16, 1, 28, 28}, x))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(outs) != 1+btoi(logits) || outs[0].Name != ProbabilitiesName {
 				t.Fatalf("%s: outputs %d, %q", name, len(outs), outs[0].Name)
 			}
-			if _, _, ok := Compare(outs[0].Float, want, tol, 0); !ok {
+			if _, _, ok := onnx.Compare(outs[0].Float, want, tol, 0); !ok {
 				t.Errorf("%s: RunImported's probabilities differ", name)
 			}
 			if logits {
@@ -371,7 +372,7 @@ func TestRoundTrip(t *testing.T) {
 				if outs[1].Name != LogitsName || !slices.Equal(outs[1].Dims, []int64{16, 10}) {
 					t.Fatalf("%s: logits output %q %v", name, outs[1].Name, outs[1].Dims)
 				}
-				if _, _, ok := Compare(outs[1].Float, wl, tol*10, 0); !ok {
+				if _, _, ok := onnx.Compare(outs[1].Float, wl, tol*10, 0); !ok {
 					t.Errorf("%s: logits differ", name)
 				}
 			}
@@ -417,7 +418,7 @@ func TestWriteBundleVerify(t *testing.T) {
 		if err := WriteBundle(dir, m, ExportOptions{Logits: true}, x, 8); err != nil {
 			t.Fatal(err)
 		}
-		r, err := Verify(dir, NativeEngine)
+		r, err := onnx.Verify(dir, NativeEngine)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -428,7 +429,7 @@ func TestWriteBundleVerify(t *testing.T) {
 		if !r.OK || r.MaxAbs > tol || len(r.DataSets) != 1 || len(r.DataSets[0].Outputs) != 2 {
 			t.Errorf("%s: native verify %+v", name, r)
 		}
-		r, err = Verify(dir, naiveEngine)
+		r, err = onnx.Verify(dir, naiveEngine)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -438,15 +439,15 @@ func TestWriteBundleVerify(t *testing.T) {
 		t.Logf("%s: reference evaluator vs native: max abs %.3g, max rel %.3g", name, r.MaxAbs, r.MaxRel)
 		// Corrupt output_0 and check that Verify notices.
 		p := filepath.Join(dir, "test_data_set_0", "output_0.pb")
-		want, err := ReadTensorFile(p)
+		want, err := onnx.ReadTensorFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want.Float[3] += 1e-3
-		if err := WriteTensorFile(p, want); err != nil {
+		if err := onnx.WriteTensorFile(p, want); err != nil {
 			t.Fatal(err)
 		}
-		if r, err := Verify(dir, NativeEngine); err != nil || r.OK || r.MaxAbs < 9e-4 {
+		if r, err := onnx.Verify(dir, NativeEngine); err != nil || r.OK || r.MaxAbs < 9e-4 {
 			t.Errorf("%s: corrupted output passed: %+v, %v", name, r, err)
 		}
 	}
@@ -456,16 +457,16 @@ func TestWriteBundleVerify(t *testing.T) {
 }
 
 // naiveEngine runs a model with the reference evaluator: an Engine for tests.
-func naiveEngine(model []byte, inputs []*Tensor) ([]*Tensor, error) {
-	g, err := DecodeModel(model)
+func naiveEngine(model []byte, inputs []*onnx.Tensor) ([]*onnx.Tensor, error) {
+	g, err := onnx.DecodeModel(model)
 	if err != nil {
 		return nil, err
 	}
-	in := map[string]*Tensor{}
+	in := map[string]*onnx.Tensor{}
 	for i, v := range g.Inputs {
 		if i < len(inputs) {
 			in[v.Name] = inputs[i]
 		}
 	}
-	return EvalNaive(g, in)
+	return onnx.EvalNaive(g, in)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/fmkit/fmkit/pkg/onnx"
 	"github.com/fmkit/fmkit/pkg/train"
 )
 
@@ -28,7 +29,7 @@ type ModelInfo struct {
 	// Input is the name of the single runtime input; InputShape its declared shape
 	// (the batch dimension first).
 	Input      string
-	InputShape []Dim
+	InputShape []onnx.Dim
 	// Outputs lists the graph outputs in order, each with where the model computes it.
 	Outputs []OutputInfo
 	// MaxBatch is how many samples one Predict call may take within the gate's memory
@@ -56,14 +57,14 @@ func (i *ModelInfo) ClassNames() ([]string, error) {
 	}
 	var names []string
 	if err := json.Unmarshal([]byte(s), &names); err != nil {
-		return nil, &ModelError{Node: "model", Attribute: "metadata_props " + MetaClassNames, Reason: "not a JSON list of strings: " + err.Error()}
+		return nil, &onnx.ModelError{Node: "model", Attribute: "metadata_props " + MetaClassNames, Reason: "not a JSON list of strings: " + err.Error()}
 	}
 	return names, nil
 }
 
 // ImportFile reads an .onnx file and imports it (see Import). Errors name the file.
 func ImportFile(path string) (*train.Model, *ModelInfo, error) {
-	b, err := readFileCapped(path, MaxModelBytes)
+	b, err := onnx.ReadModelFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -104,13 +105,13 @@ func ImportFile(path string) (*train.Model, *ModelInfo, error) {
 // The model passes the gate first (see Gate) with the default GateOptions: external data
 // is refused and the default limits apply. ImportWith takes other options.
 func Import(data []byte) (*train.Model, *ModelInfo, error) {
-	return ImportWith(data, GateOptions{})
+	return ImportWith(data, onnx.GateOptions{})
 }
 
 // ImportWith is Import with the gate's options opts (e.g. a directory allowed for external
 // data, or higher limits).
-func ImportWith(data []byte, opts GateOptions) (*train.Model, *ModelInfo, error) {
-	gd, err := gate(data, nil, nil, opts, false)
+func ImportWith(data []byte, opts onnx.GateOptions) (*train.Model, *ModelInfo, error) {
+	gd, err := onnx.GateGraph(data, nil, nil, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -123,7 +124,7 @@ func ImportWith(data []byte, opts GateOptions) (*train.Model, *ModelInfo, error)
 	return m, info, nil
 }
 
-func fillInfo(info *ModelInfo, g *Graph) {
+func fillInfo(info *ModelInfo, g *onnx.Graph) {
 	info.ProducerName = g.ProducerName
 	info.ProducerVersion = g.ProducerVersion
 	info.Domain = g.Domain
@@ -134,8 +135,8 @@ func fillInfo(info *ModelInfo, g *Graph) {
 
 // importer holds the state of the walk along the chain.
 type importer struct {
-	g       *Graph
-	consts  map[string]*Tensor
+	g       *onnx.Graph
+	consts  map[string]*onnx.Tensor
 	cur     string      // the chain's current value
 	shape   train.Shape // its per-sample shape
 	steps   []step
@@ -148,7 +149,7 @@ type importer struct {
 // step is one layer of the chain and the node it came from.
 type step struct {
 	layer train.Layer
-	node  *NodeBase
+	node  *onnx.NodeBase
 	// dense and conv point at the layer's weights for bias folding.
 	foldBias bool // an Add of a constant may fold into this step's bias
 }
@@ -156,12 +157,12 @@ type step struct {
 // importGraph builds the model of g. bound gives constant values for some of g's inputs
 // (the native engine binds all but the first); sample, when not nil, is the per-sample
 // shape of the runtime input, used where its declaration is symbolic.
-func importGraph(g *Graph, bound map[string]*Tensor, sample []int64) (*train.Model, *ModelInfo, error) {
-	im := &importer{g: g, consts: map[string]*Tensor{}, pos: map[string]int{}, side: map[string]string{}}
+func importGraph(g *onnx.Graph, bound map[string]*onnx.Tensor, sample []int64) (*train.Model, *ModelInfo, error) {
+	im := &importer{g: g, consts: map[string]*onnx.Tensor{}, pos: map[string]int{}, side: map[string]string{}}
 	for name, t := range g.Initializers {
 		im.consts[name] = t
 	}
-	var runtime []ValueInfo
+	var runtime []onnx.ValueInfo
 	for _, in := range g.Inputs {
 		if t, ok := bound[in.Name]; ok {
 			im.consts[in.Name] = t
@@ -174,25 +175,25 @@ func importGraph(g *Graph, bound map[string]*Tensor, sample []int64) (*train.Mod
 		for i, in := range runtime {
 			names[i] = strconv.Quote(in.Name)
 		}
-		return nil, nil, &UnsupportedError{Node: "graph", Attribute: "input",
+		return nil, nil, &onnx.UnsupportedError{Node: "graph", Attribute: "input",
 			Reason: fmt.Sprintf("%d runtime inputs %v: the native engine takes exactly one", len(runtime), names)}
 	}
 	in := runtime[0]
 	info := &ModelInfo{IRVersion: g.IRVersion, Opset: g.Opset, GraphName: g.Name, Input: in.Name,
 		InputShape: slices.Clone(in.Shape)}
 	place := fmt.Sprintf("input %q", in.Name)
-	if in.DataType != Float {
-		return nil, nil, &UnsupportedError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("type %s: the native engine takes FLOAT", in.DataType)}
+	if in.DataType != onnx.Float {
+		return nil, nil, &onnx.UnsupportedError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("type %s: the native engine takes FLOAT", in.DataType)}
 	}
 	if in.Shape == nil && sample == nil {
-		return nil, nil, &UnsupportedError{Node: "graph", Attribute: place, Reason: "the shape is not declared: the native engine needs (N, d1, ..., dk)"}
+		return nil, nil, &onnx.UnsupportedError{Node: "graph", Attribute: place, Reason: "the shape is not declared: the native engine needs (N, d1, ..., dk)"}
 	}
 	if in.Shape != nil && len(in.Shape) < 2 {
-		return nil, nil, &UnsupportedError{Node: "graph", Attribute: place,
+		return nil, nil, &onnx.UnsupportedError{Node: "graph", Attribute: place,
 			Reason: fmt.Sprintf("rank %d: the native engine needs a batch dimension and at least one more, (N, d1, ..., dk)", len(in.Shape))}
 	}
 	if sample != nil && in.Shape != nil && len(sample)+1 != len(in.Shape) {
-		return nil, nil, &ModelError{Node: "graph", Attribute: place,
+		return nil, nil, &onnx.ModelError{Node: "graph", Attribute: place,
 			Reason: fmt.Sprintf("given a rank-%d value, declared rank %d", len(sample)+1, len(in.Shape))}
 	}
 	im.fixedB = -1
@@ -202,13 +203,13 @@ func importGraph(g *Graph, bound map[string]*Tensor, sample []int64) (*train.Mod
 			v := d.Value
 			if sample != nil {
 				if v >= 0 && v != sample[i] {
-					return nil, nil, &ModelError{Node: "graph", Attribute: place,
+					return nil, nil, &onnx.ModelError{Node: "graph", Attribute: place,
 						Reason: fmt.Sprintf("dim %d is %d, declared %d", i+1, sample[i], v)}
 				}
 				v = sample[i]
 			}
 			if v < 0 {
-				return nil, nil, &UnsupportedError{Node: "graph", Attribute: place,
+				return nil, nil, &onnx.UnsupportedError{Node: "graph", Attribute: place,
 					Reason: fmt.Sprintf("dim %d is %s: the native engine needs fixed per-sample dims", i+1, d)}
 			}
 			im.inShape = append(im.inShape, 0)
@@ -219,8 +220,8 @@ func importGraph(g *Graph, bound map[string]*Tensor, sample []int64) (*train.Mod
 			im.inShape = append(im.inShape, int(v))
 		}
 	}
-	if n, err := numElements(shapeInt64(im.inShape)); err != nil || n < 1 || n > MaxTensorBytes/4 {
-		return nil, nil, &UnsupportedError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("per-sample shape %v is empty or too large", im.inShape)}
+	if n, err := onnx.NumElements(shapeInt64(im.inShape)); err != nil || n < 1 || n > onnx.MaxTensorBytes/4 {
+		return nil, nil, &onnx.UnsupportedError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("per-sample shape %v is empty or too large", im.inShape)}
 	}
 	im.cur, im.shape = in.Name, im.inShape.Clone()
 	im.pos[in.Name] = 0
@@ -238,18 +239,18 @@ func importGraph(g *Graph, bound map[string]*Tensor, sample []int64) (*train.Mod
 		p, ok := im.pos[o.Name]
 		if !ok {
 			if _, c := im.consts[o.Name]; c {
-				return nil, nil, &UnsupportedError{Node: "graph", Attribute: fmt.Sprintf("output %q", o.Name), Reason: "a constant output: the native engine computes outputs from the input"}
+				return nil, nil, &onnx.UnsupportedError{Node: "graph", Attribute: fmt.Sprintf("output %q", o.Name), Reason: "a constant output: the native engine computes outputs from the input"}
 			}
 			if by, s := im.side[o.Name]; s {
-				return nil, nil, &UnsupportedError{Node: by, Attribute: fmt.Sprintf("output %q", o.Name), Reason: "a secondary output of a node: the native engine computes one value per node"}
+				return nil, nil, &onnx.UnsupportedError{Node: by, Attribute: fmt.Sprintf("output %q", o.Name), Reason: "a secondary output of a node: the native engine computes one value per node"}
 			}
-			return nil, nil, &UnsupportedError{Node: "graph", Attribute: fmt.Sprintf("output %q", o.Name), Reason: "not on the chain from the input"}
+			return nil, nil, &onnx.UnsupportedError{Node: "graph", Attribute: fmt.Sprintf("output %q", o.Name), Reason: "not on the chain from the input"}
 		}
 		outPos[i] = p
 		last = max(last, p)
 	}
 	if last == 0 {
-		return nil, nil, &UnsupportedError{Node: "graph", Attribute: "output",
+		return nil, nil, &onnx.UnsupportedError{Node: "graph", Attribute: "output",
 			Reason: "the outputs are the input itself: the native engine needs at least one layer"}
 	}
 	steps := im.steps[:last] // a dead tail is dropped
@@ -307,11 +308,11 @@ func importGraph(g *Graph, bound map[string]*Tensor, sample []int64) (*train.Mod
 		if errors.As(err, &se) {
 			for _, s := range steps {
 				if s.layer.Name() == se.Layer {
-					return nil, nil, &UnsupportedError{Node: s.node.ID(), Op: s.node.Op, Reason: "the native engine refuses it: " + se.Msg}
+					return nil, nil, &onnx.UnsupportedError{Node: s.node.ID(), Op: s.node.Op, Reason: "the native engine refuses it: " + se.Msg}
 				}
 			}
 		}
-		return nil, nil, &UnsupportedError{Node: "graph", Reason: "the native engine refuses the model: " + err.Error()}
+		return nil, nil, &onnx.UnsupportedError{Node: "graph", Reason: "the native engine refuses the model: " + err.Error()}
 	}
 	return m, info, nil
 }
@@ -324,7 +325,7 @@ func lastLayer(ls []train.Layer) train.Layer {
 }
 
 // node handles one node of the graph: it folds it, adds it to the chain, or fails.
-func (im *importer) node(n Node) error {
+func (im *importer) node(n onnx.Node) error {
 	b := n.Base()
 	var dyn []int // positions of inputs that are not constant
 	for i, name := range b.Inputs {
@@ -344,17 +345,17 @@ func (im *importer) node(n Node) error {
 			continue
 		}
 		if _, ok := im.pos[name]; ok {
-			return b.unsupported("input "+strconv.Itoa(i),
+			return b.Unsupported("input "+strconv.Itoa(i),
 				"value %q feeds more than one node: the native engine runs a sequential chain", name)
 		}
 		if by, ok := im.side[name]; ok {
-			return b.unsupported("input "+strconv.Itoa(i),
+			return b.Unsupported("input "+strconv.Itoa(i),
 				"value %q is a secondary output of node %s: the native engine computes one value per node", name, by)
 		}
-		return b.errorf("input "+strconv.Itoa(i), "value %q is not defined", name)
+		return b.Errorf("input "+strconv.Itoa(i), "value %q is not defined", name)
 	}
 	if len(dyn) > 1 {
-		return b.unsupported("inputs", "takes the chain's value %q twice: the native engine runs a sequential chain", im.cur)
+		return b.Unsupported("inputs", "takes the chain's value %q twice: the native engine runs a sequential chain", im.cur)
 	}
 	for i, out := range b.Outputs {
 		if i > 0 && out != "" {
@@ -370,21 +371,21 @@ func (im *importer) node(n Node) error {
 }
 
 // fold evaluates a node whose inputs are all constant and records its outputs.
-func (im *importer) fold(n Node) error {
+func (im *importer) fold(n onnx.Node) error {
 	b := n.Base()
-	in := make([]*Tensor, len(b.Inputs))
-	types := make([]TensorType, len(b.Inputs))
+	in := make([]*onnx.Tensor, len(b.Inputs))
+	types := make([]onnx.TensorType, len(b.Inputs))
 	for i, name := range b.Inputs {
 		if name != "" {
 			in[i] = im.consts[name]
-			types[i] = TensorType{in[i].DataType, in[i].Dims}
+			types[i] = onnx.TensorType{DataType: in[i].DataType, Shape: in[i].Dims}
 		}
 	}
-	outTypes, err := inferNode(n, types, func(name string) *Tensor { return im.consts[name] })
+	outTypes, err := onnx.InferNode(n, types, func(name string) *onnx.Tensor { return im.consts[name] })
 	if err != nil {
 		return err
 	}
-	out, err := evalNode(n, in, outTypes)
+	out, err := onnx.EvalNode(n, in, outTypes)
 	if err != nil {
 		return err
 	}
@@ -398,24 +399,24 @@ func (im *importer) fold(n Node) error {
 }
 
 // add appends a layer made from node b; the chain's shape becomes out.
-func (im *importer) add(l train.Layer, b *NodeBase, out train.Shape, foldBias bool) {
+func (im *importer) add(l train.Layer, b *onnx.NodeBase, out train.Shape, foldBias bool) {
 	im.steps = append(im.steps, step{layer: l, node: b, foldBias: foldBias})
 	im.shape = out
 }
 
 // weights returns the constant input i of b, checking that it exists and is finite.
-func (im *importer) weights(b *NodeBase, i int, what string) (*Tensor, error) {
-	name := b.input(i)
+func (im *importer) weights(b *onnx.NodeBase, i int, what string) (*onnx.Tensor, error) {
+	name := b.Input(i)
 	t, ok := im.consts[name]
 	if !ok {
-		return nil, b.unsupported("input "+strconv.Itoa(i), "%s %q is computed at run time: the native engine needs constant weights", what, name)
+		return nil, b.Unsupported("input "+strconv.Itoa(i), "%s %q is computed at run time: the native engine needs constant weights", what, name)
 	}
-	if t.DataType != Float {
-		return nil, b.errorf("input "+strconv.Itoa(i), "%s %q has type %s, want FLOAT", what, name, t.DataType)
+	if t.DataType != onnx.Float {
+		return nil, b.Errorf("input "+strconv.Itoa(i), "%s %q has type %s, want FLOAT", what, name, t.DataType)
 	}
 	for j, v := range t.Float {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, b.errorf("input "+strconv.Itoa(i), "initializer %q (%s) holds %v at element %d: weights must be finite", name, what, v, j)
+			return nil, b.Errorf("input "+strconv.Itoa(i), "initializer %q (%s) holds %v at element %d: weights must be finite", name, what, v, j)
 		}
 	}
 	return t, nil
@@ -435,7 +436,7 @@ func (im *importer) full() []int64 {
 }
 
 // noValue is inferNode's value lookup when only static types are known.
-func noValue(string) *Tensor { return nil }
+func noValue(string) *onnx.Tensor { return nil }
 
 func toShape(d []int64) train.Shape {
 	s := make(train.Shape, len(d))
@@ -446,42 +447,42 @@ func toShape(d []int64) train.Shape {
 }
 
 // chain turns node n, whose input at index at is the chain's value, into layers.
-func (im *importer) chain(n Node, at int) error {
+func (im *importer) chain(n onnx.Node, at int) error {
 	b := n.Base()
 	rank := len(im.shape) + 1
 	x := im.full()
-	if _, add := n.(*Add); !add && at != 0 {
-		return b.unsupported("input "+strconv.Itoa(at), "the chain's value is input %d of %s: the native engine needs it as input 0, with constant weights", at, b.Op)
+	if _, add := n.(*onnx.Add); !add && at != 0 {
+		return b.Unsupported("input "+strconv.Itoa(at), "the chain's value is input %d of %s: the native engine needs it as input 0, with constant weights", at, b.Op)
 	}
 	switch n := n.(type) {
-	case *Conv:
+	case *onnx.Conv:
 		if at != 0 {
-			return b.unsupported("input "+strconv.Itoa(at), "the chain's value is the weights: the native engine needs constant weights")
+			return b.Unsupported("input "+strconv.Itoa(at), "the chain's value is the weights: the native engine needs constant weights")
 		}
 		w, err := im.weights(b, 1, "W")
 		if err != nil {
 			return err
 		}
 		if len(w.Dims) != rank {
-			return b.errorf("input 0", "the input %q has rank %d, W %v has rank %d", b.Inputs[0], rank, w.Dims, len(w.Dims))
+			return b.Errorf("input 0", "the input %q has rank %d, W %v has rank %d", b.Inputs[0], rank, w.Dims, len(w.Dims))
 		}
 		if rank != 4 {
-			return b.unsupported("kernel_shape", "%d-D convolution: the native engine is 2-D", rank-2)
+			return b.Unsupported("kernel_shape", "%d-D convolution: the native engine is 2-D", rank-2)
 		}
-		var bias *Tensor
-		types := []TensorType{{Float, x}, {Float, w.Dims}}
-		if b.input(2) != "" {
+		var bias *onnx.Tensor
+		types := []onnx.TensorType{{DataType: onnx.Float, Shape: x}, {DataType: onnx.Float, Shape: w.Dims}}
+		if b.Input(2) != "" {
 			if bias, err = im.weights(b, 2, "B"); err != nil {
 				return err
 			}
-			types = append(types, TensorType{Float, bias.Dims})
+			types = append(types, onnx.TensorType{DataType: onnx.Float, Shape: bias.Dims})
 		}
-		outT, err := inferNode(n, types, noValue)
+		outT, err := onnx.InferNode(n, types, noValue)
 		if err != nil {
 			return err
 		}
-		win, _ := n.Window.resolve(b, 2, w.Dims[2:])
-		_, pads, _ := win.outputShape(b, x)
+		win, _ := n.Window.Resolve(b, 2, w.Dims[2:])
+		_, pads, _ := win.OutputShape(b, x)
 		bd := make([]float32, w.Dims[0])
 		if bias != nil {
 			copy(bd, bias.Float)
@@ -493,33 +494,33 @@ func (im *importer) chain(n Node, at int) error {
 			Padding:  train.PadExplicit,
 			W:        newParam(w.Dims, slices.Clone(w.Float)), B: newParam([]int64{w.Dims[0]}, bd)}
 		im.add(l, b, toShape(outT[0].Shape[1:]), true)
-	case *MaxPool, *AveragePool:
-		var win Window
+	case *onnx.MaxPool, *onnx.AveragePool:
+		var win onnx.Window
 		avg, cip := false, false
-		if mp, ok := n.(*MaxPool); ok {
+		if mp, ok := n.(*onnx.MaxPool); ok {
 			win = mp.Window
 		} else {
-			ap := n.(*AveragePool)
+			ap := n.(*onnx.AveragePool)
 			win, avg, cip = ap.Window, true, ap.CountIncludePad
 		}
 		if rank != 4 {
-			return b.unsupported("kernel_shape", "%d-D pooling on a rank-%d input: the native engine is 2-D", rank-2, rank)
+			return b.Unsupported("kernel_shape", "%d-D pooling on a rank-%d input: the native engine is 2-D", rank-2, rank)
 		}
-		outT, err := inferNode(n, []TensorType{{Float, x}}, noValue)
+		outT, err := onnx.InferNode(n, []onnx.TensorType{{DataType: onnx.Float, Shape: x}}, noValue)
 		if err != nil {
 			return err
 		}
-		win, _ = win.resolve(b, 2, nil)
+		win, _ = win.Resolve(b, 2, nil)
 		if win.Dilations[0] != 1 || win.Dilations[1] != 1 {
-			return b.unsupported("dilations", "%v: the native engine pools without dilation", win.Dilations)
+			return b.Unsupported("dilations", "%v: the native engine pools without dilation", win.Dilations)
 		}
-		_, pads, _ := win.outputShape(b, x)
+		_, pads, _ := win.OutputShape(b, x)
 		for i, p := range pads {
 			if p >= win.KernelShape[i%2] {
-				return b.unsupported("pads", "pad %d >= window %d: the native engine needs pads smaller than the window", p, win.KernelShape[i%2])
+				return b.Unsupported("pads", "pad %d >= window %d: the native engine needs pads smaller than the window", p, win.KernelShape[i%2])
 			}
 		}
-		ceil := win.CeilMode && win.AutoPad == NotSet
+		ceil := win.CeilMode && win.AutoPad == onnx.NotSet
 		kh, kw := int(win.KernelShape[0]), int(win.KernelShape[1])
 		stride := [2]int{int(win.Strides[0]), int(win.Strides[1])}
 		p4 := [4]int{int(pads[0]), int(pads[1]), int(pads[2]), int(pads[3])}
@@ -530,57 +531,57 @@ func (im *importer) chain(n Node, at int) error {
 			l = &train.MaxPool2D{KH: kh, KW: kw, Stride: stride, Pads: p4, Padding: train.PadExplicit, CeilMode: ceil}
 		}
 		im.add(l, b, toShape(outT[0].Shape[1:]), false)
-	case *BatchNormalization:
+	case *onnx.BatchNormalization:
 		if rank != 2 && rank != 4 {
-			return b.unsupported("input 0", "a rank-%d input: the native engine normalises (N, C) or (N, C, H, W)", rank)
+			return b.Unsupported("input 0", "a rank-%d input: the native engine normalises (N, C) or (N, C, H, W)", rank)
 		}
 		if n.Epsilon == 0 {
-			return b.unsupported("epsilon", "epsilon 0: the native engine needs epsilon > 0")
+			return b.Unsupported("epsilon", "epsilon 0: the native engine needs epsilon > 0")
 		}
-		var ps [4]*Tensor
-		types := []TensorType{{Float, x}}
+		var ps [4]*onnx.Tensor
+		types := []onnx.TensorType{{DataType: onnx.Float, Shape: x}}
 		for i, what := range []string{"scale", "B", "mean", "var"} {
 			t, err := im.weights(b, i+1, what)
 			if err != nil {
 				return err
 			}
 			ps[i] = t
-			types = append(types, TensorType{Float, t.Dims})
+			types = append(types, onnx.TensorType{DataType: onnx.Float, Shape: t.Dims})
 		}
-		if _, err := inferNode(n, types, noValue); err != nil {
+		if _, err := onnx.InferNode(n, types, noValue); err != nil {
 			return err
 		}
 		for c, v := range ps[3].Float {
 			if v < 0 {
-				return b.errorf("input 4", "var[%d] = %v is negative", c, v)
+				return b.Errorf("input 4", "var[%d] = %v is negative", c, v)
 			}
 		}
-		mk := func(t *Tensor) *train.Param { return newParam(t.Dims, slices.Clone(t.Float)) }
+		mk := func(t *onnx.Tensor) *train.Param { return newParam(t.Dims, slices.Clone(t.Float)) }
 		l := &train.BatchNorm{Epsilon: float64(n.Epsilon), Scale: mk(ps[0]), Bias: mk(ps[1]), Mean: mk(ps[2]), Var: mk(ps[3])}
 		im.add(l, b, im.shape, false)
-	case *Gemm:
+	case *onnx.Gemm:
 		if at != 0 {
-			return b.unsupported("input "+strconv.Itoa(at), "the chain's value is B or C: the native engine needs constant weights")
+			return b.Unsupported("input "+strconv.Itoa(at), "the chain's value is B or C: the native engine needs constant weights")
 		}
 		if n.TransA {
-			return b.unsupported("transA", "transA=1 transposes the batch: the native engine needs A as (N, K)")
+			return b.Unsupported("transA", "transA=1 transposes the batch: the native engine needs A as (N, K)")
 		}
 		if rank != 2 {
-			return b.errorf("input 0", "A has rank %d, want 2", rank)
+			return b.Errorf("input 0", "A has rank %d, want 2", rank)
 		}
 		w, err := im.weights(b, 1, "B")
 		if err != nil {
 			return err
 		}
-		types := []TensorType{{Float, x}, {Float, w.Dims}}
-		var c *Tensor
-		if b.input(2) != "" {
+		types := []onnx.TensorType{{DataType: onnx.Float, Shape: x}, {DataType: onnx.Float, Shape: w.Dims}}
+		var c *onnx.Tensor
+		if b.Input(2) != "" {
 			if c, err = im.weights(b, 2, "C"); err != nil {
 				return err
 			}
-			types = append(types, TensorType{Float, c.Dims})
+			types = append(types, onnx.TensorType{DataType: onnx.Float, Shape: c.Dims})
 		}
-		outT, err := inferNode(n, types, noValue)
+		outT, err := onnx.InferNode(n, types, noValue)
 		if err != nil {
 			return err
 		}
@@ -601,7 +602,7 @@ func (im *importer) chain(n Node, at int) error {
 		bd := make([]float32, units)
 		if c != nil {
 			if len(c.Dims) == 2 && c.Dims[0] != 1 {
-				return b.unsupported("input 2", "C %v varies along the batch: the native engine needs one bias per unit", c.Dims)
+				return b.Unsupported("input 2", "C %v varies along the batch: the native engine needs one bias per unit", c.Dims)
 			}
 			for u := range bd {
 				v := c.Float[0]
@@ -616,21 +617,21 @@ func (im *importer) chain(n Node, at int) error {
 		}
 		l := &train.Dense{Units: int(units), W: newParam([]int64{units, k}, wd), B: newParam([]int64{units}, bd)}
 		im.add(l, b, train.Shape{int(units)}, true)
-	case *MatMul:
+	case *onnx.MatMul:
 		if at != 0 {
-			return b.unsupported("input 1", "the chain's value is MatMul's right operand: the native engine computes x W^T with constant W")
+			return b.Unsupported("input 1", "the chain's value is MatMul's right operand: the native engine computes x W^T with constant W")
 		}
 		if rank != 2 {
-			return b.unsupported("input 0", "MatMul of a rank-%d value: the native engine multiplies (N, K) by a constant (K, U)", rank)
+			return b.Unsupported("input 0", "MatMul of a rank-%d value: the native engine multiplies (N, K) by a constant (K, U)", rank)
 		}
 		w, err := im.weights(b, 1, "B")
 		if err != nil {
 			return err
 		}
 		if len(w.Dims) != 2 {
-			return b.unsupported("input 1", "B %v: the native engine multiplies by a constant 2-D matrix", w.Dims)
+			return b.Unsupported("input 1", "B %v: the native engine multiplies by a constant 2-D matrix", w.Dims)
 		}
-		if _, err := inferNode(n, []TensorType{{Float, x}, {Float, w.Dims}}, noValue); err != nil {
+		if _, err := onnx.InferNode(n, []onnx.TensorType{{DataType: onnx.Float, Shape: x}, {DataType: onnx.Float, Shape: w.Dims}}, noValue); err != nil {
 			return err
 		}
 		k, units := w.Dims[0], w.Dims[1]
@@ -642,44 +643,44 @@ func (im *importer) chain(n Node, at int) error {
 		}
 		l := &train.Dense{Units: int(units), W: newParam([]int64{units, k}, wd), B: newParam([]int64{units}, make([]float32, units))}
 		im.add(l, b, train.Shape{int(units)}, true)
-	case *Add:
+	case *onnx.Add:
 		other := 1 - at
 		c, err := im.weights(b, other, "addend")
 		if err != nil {
 			return err
 		}
 		return im.foldAdd(b, c, other)
-	case *Relu:
+	case *onnx.Relu:
 		im.add(&train.ReLU{}, b, im.shape, false)
-	case *Softmax:
+	case *onnx.Softmax:
 		if rank != 2 {
-			return b.unsupported("axis", "softmax of a rank-%d value: the native engine's softmax works on (N, features)", rank)
+			return b.Unsupported("axis", "softmax of a rank-%d value: the native engine's softmax works on (N, features)", rank)
 		}
-		axis, err := normAxis(b, "axis", n.Axis, rank, false)
+		axis, err := onnx.NormAxis(b, "axis", n.Axis, rank, false)
 		if err != nil {
 			return err
 		}
 		if axis != 1 {
-			return b.unsupported("axis", "axis %d normalises over the batch: the native engine normalises each sample", n.Axis)
+			return b.Unsupported("axis", "axis %d normalises over the batch: the native engine normalises each sample", n.Axis)
 		}
 		im.add(&train.Softmax{}, b, im.shape, false)
-	case *Flatten:
-		axis, err := normAxis(b, "axis", n.Axis, rank, true)
+	case *onnx.Flatten:
+		axis, err := onnx.NormAxis(b, "axis", n.Axis, rank, true)
 		if err != nil {
 			return err
 		}
 		if axis != 1 {
-			return b.unsupported("axis", "axis %d merges the batch with other dims: the native engine flattens to (N, features) (axis 1)", n.Axis)
+			return b.Unsupported("axis", "axis %d merges the batch with other dims: the native engine flattens to (N, features) (axis 1)", n.Axis)
 		}
 		im.add(&train.Flatten{}, b, train.Shape{im.shape.Size()}, false)
-	case *Reshape:
+	case *onnx.Reshape:
 		shape := n.Shape
 		if shape == nil {
-			t, ok := im.consts[b.input(1)]
+			t, ok := im.consts[b.Input(1)]
 			if !ok {
-				return b.unsupported("input 1", "the shape is computed at run time: the native engine needs a constant shape")
+				return b.Unsupported("input 1", "the shape is computed at run time: the native engine needs a constant shape")
 			}
-			if err := checkReshapeShape(b, t, n.AllowZero); err != nil {
+			if err := onnx.CheckReshapeShape(b, t, n.AllowZero); err != nil {
 				return err
 			}
 			shape = t.Int64
@@ -693,34 +694,34 @@ func (im *importer) chain(n Node, at int) error {
 		case len(out) == 1:
 			im.add(&train.Flatten{}, b, out, false)
 		default:
-			return b.unsupported("input 1", "Reshape to (N, %v): the native engine reshapes only to (N, features)", out)
+			return b.Unsupported("input 1", "Reshape to (N, %v): the native engine reshapes only to (N, features)", out)
 		}
-	case *Identity:
-	case *Dropout:
+	case *onnx.Identity:
+	case *onnx.Dropout:
 		im.add(&train.Dropout{Rate: float64(n.Ratio)}, b, im.shape, false)
 	default:
-		return b.unsupported("", "op %s on the chain's value is not supported by the native engine", b.Op)
+		return b.Unsupported("", "op %s on the chain's value is not supported by the native engine", b.Op)
 	}
 	return nil
 }
 
 // foldAdd folds the constant c (input `at` of an Add) into the bias of the previous layer.
-func (im *importer) foldAdd(b *NodeBase, c *Tensor, at int) error {
+func (im *importer) foldAdd(b *onnx.NodeBase, c *onnx.Tensor, at int) error {
 	var prev *step
 	if len(im.steps) > 0 {
 		prev = &im.steps[len(im.steps)-1]
 	}
 	// The chain value must be that layer's raw output.
 	if prev == nil || !prev.foldBias || im.pos[b.Inputs[1-at]] != len(im.steps) {
-		return b.unsupported("input "+strconv.Itoa(at), "Add of a constant only folds into the bias of the Gemm, MatMul or Conv just before it")
+		return b.Unsupported("input "+strconv.Itoa(at), "Add of a constant only folds into the bias of the Gemm, MatMul or Conv just before it")
 	}
 	for _, o := range im.g.Outputs {
 		if p, ok := im.pos[o.Name]; ok && p == len(im.steps) {
-			return b.unsupported("input "+strconv.Itoa(1-at), "the value before the Add, %q, is also a graph output: the native engine folds the Add into the bias", o.Name)
+			return b.Unsupported("input "+strconv.Itoa(1-at), "the value before the Add, %q, is also a graph output: the native engine folds the Add into the bias", o.Name)
 		}
 	}
-	if _, err := broadcastShapes(c.Dims, im.full()); err != nil {
-		return b.errorf("input "+strconv.Itoa(at), "%v", err)
+	if _, err := onnx.BroadcastShapes(c.Dims, im.full()); err != nil {
+		return b.Errorf("input "+strconv.Itoa(at), "%v", err)
 	}
 	var bias []float32
 	switch l := prev.layer.(type) {
@@ -728,12 +729,12 @@ func (im *importer) foldAdd(b *NodeBase, c *Tensor, at int) error {
 		bias = l.B.Data
 		// c must be () or (U) or (1, U) or (1) ...: one value per unit, the same for every sample.
 		if !perChannel(c.Dims, 1, int64(l.Units), 2) {
-			return b.unsupported("input "+strconv.Itoa(at), "addend %v is not one value per unit", c.Dims)
+			return b.Unsupported("input "+strconv.Itoa(at), "addend %v is not one value per unit", c.Dims)
 		}
 	case *train.Conv2D:
 		bias = l.B.Data
 		if !perChannel(c.Dims, 3, int64(l.Filters), 4) {
-			return b.unsupported("input "+strconv.Itoa(at), "addend %v is not one value per channel (C, 1, 1)", c.Dims)
+			return b.Unsupported("input "+strconv.Itoa(at), "addend %v is not one value per channel (C, 1, 1)", c.Dims)
 		}
 	}
 	for i := range bias {
@@ -768,9 +769,9 @@ func perChannel(dims []int64, fromEnd int, channels int64, rank int) bool {
 
 // reshape returns the per-sample shape Reshape gives the chain's value, or an error when
 // the target does not keep the batch as its first dimension.
-func (im *importer) reshape(b *NodeBase, shape []int64, allowZero bool) (train.Shape, error) {
+func (im *importer) reshape(b *onnx.NodeBase, shape []int64, allowZero bool) (train.Shape, error) {
 	if len(shape) == 0 {
-		return nil, b.unsupported("input 1", "Reshape to a scalar drops the batch")
+		return nil, b.Unsupported("input 1", "Reshape to a scalar drops the batch")
 	}
 	x := shapeInt64(im.shape) // per sample
 	size := int64(im.shape.Size())
@@ -780,7 +781,7 @@ func (im *importer) reshape(b *NodeBase, shape []int64, allowZero bool) (train.S
 		switch {
 		case v == 0 && !allowZero:
 			if i >= len(x) {
-				return nil, b.errorf("input 1", "shape[%d] = 0 copies a dimension the input does not have", i+1)
+				return nil, b.Errorf("input 1", "shape[%d] = 0 copies a dimension the input does not have", i+1)
 			}
 			rest[i] = x[i]
 		case v == -1:
@@ -789,8 +790,8 @@ func (im *importer) reshape(b *NodeBase, shape []int64, allowZero bool) (train.S
 		default:
 			rest[i] = v
 		}
-		if rest[i] != 0 && known > MaxTensorBytes/rest[i] {
-			return nil, b.errorf("input 1", "shape %v is too large", shape)
+		if rest[i] != 0 && known > onnx.MaxTensorBytes/rest[i] {
+			return nil, b.Errorf("input 1", "shape %v is too large", shape)
 		}
 		known *= rest[i]
 	}
@@ -800,17 +801,17 @@ func (im *importer) reshape(b *NodeBase, shape []int64, allowZero bool) (train.S
 		keeps = true
 	}
 	if !keeps {
-		return nil, b.unsupported("input 1", "Reshape to %v does not keep the batch as the first dimension", shape)
+		return nil, b.Unsupported("input 1", "Reshape to %v does not keep the batch as the first dimension", shape)
 	}
 	if neg >= 0 {
 		if known == 0 || size%known != 0 {
-			return nil, b.errorf("input 1", "cannot infer -1 in shape %v for a sample of %v", shape, im.shape)
+			return nil, b.Errorf("input 1", "cannot infer -1 in shape %v for a sample of %v", shape, im.shape)
 		}
 		rest[neg] = size / known
 		known = size
 	}
 	if known != size {
-		return nil, b.errorf("input 1", "shape %v does not hold a sample of %v (%d elements)", shape, im.shape, size)
+		return nil, b.Errorf("input 1", "shape %v does not hold a sample of %v (%d elements)", shape, im.shape, size)
 	}
 	return toShape(rest), nil
 }

@@ -6,24 +6,26 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fmkit/fmkit/internal/onnxpb"
+	"github.com/fmkit/fmkit/pkg/onnx"
 	"github.com/fmkit/fmkit/pkg/train"
 )
 
 // graphModel builds a serialized model: one float input with the given dims, the named
 // outputs (type only), initializers and nodes.
-func graphModel(t testing.TB, opset int64, in []Dim, outs []string, inits []*Tensor, nodes ...*onnxpb.NodeProto) []byte {
+func graphModel(t testing.TB, opset int64, in []onnx.Dim, outs []string, inits []*onnx.Tensor, nodes ...*onnxpb.NodeProto) []byte {
 	t.Helper()
 	g := &onnxpb.GraphProto{Name: proto.String("test"), Node: nodes,
-		Input: []*onnxpb.ValueInfoProto{tensorValueInfo("x", Float, in...)}}
+		Input: []*onnxpb.ValueInfoProto{tensorValueInfo("x", onnx.Float, in...)}}
 	for _, o := range outs {
 		g.Output = append(g.Output, &onnxpb.ValueInfoProto{Name: proto.String(o), Type: &onnxpb.TypeProto{
-			Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(Float))}}}})
+			Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(onnx.Float))}}}})
 	}
 	for _, it := range inits {
 		g.Initializer = append(g.Initializer, it.ToProto())
@@ -40,20 +42,22 @@ func graphModel(t testing.TB, opset int64, in []Dim, outs []string, inits []*Ten
 	return b
 }
 
-func randTensor(rng *rand.Rand, name string, dims ...int64) *Tensor {
+func randTensor(rng *rand.Rand, name string, dims ...int64) *onnx.Tensor {
 	v := make([]float32, prod(dims))
 	for i := range v {
 		v[i] = float32(rng.NormFloat64() * 0.3)
 	}
-	return NewFloat(name, dims, v)
+	return onnx.NewFloat(name, dims, v)
 }
 
-func ints(name string, v ...int64) *Tensor { return NewInt64(name, []int64{int64(len(v))}, v) }
+func ints(name string, v ...int64) *onnx.Tensor {
+	return onnx.NewInt64(name, []int64{int64(len(v))}, v)
+}
 
-func sym() Dim          { return Dim{Value: -1, Param: "N"} }
-func fixed(v int64) Dim { return Dim{Value: v} }
-func dims(v ...int64) []Dim {
-	d := []Dim{sym()}
+func sym() onnx.Dim          { return onnx.Dim{Value: -1, Param: "N"} }
+func fixed(v int64) onnx.Dim { return onnx.Dim{Value: v} }
+func dims(v ...int64) []onnx.Dim {
+	d := []onnx.Dim{sym()}
 	for _, x := range v {
 		d = append(d, fixed(x))
 	}
@@ -69,7 +73,7 @@ func importCases(t testing.TB) []struct {
 	layers string // the imported model's layer kinds
 } {
 	rng := rand.New(rand.NewPCG(7, 7))
-	r := func(name string, d ...int64) *Tensor { return randTensor(rng, name, d...) }
+	r := func(name string, d ...int64) *onnx.Tensor { return randTensor(rng, name, d...) }
 	type tc = struct {
 		name   string
 		model  []byte
@@ -78,14 +82,14 @@ func importCases(t testing.TB) []struct {
 	}
 	return []tc{
 		{"Gemm alpha beta transB=0 broadcast bias, Gemm transB=1 scalar bias", graphModel(t, 13, dims(12), []string{"y"},
-			[]*Tensor{r("b1", 12, 5), r("c1", 1, 5), r("b2", 4, 5), r("c2")},
+			[]*onnx.Tensor{r("b1", 12, 5), r("c1", 1, 5), r("b2", 4, 5), r("c2")},
 			node("g1", "Gemm", []string{"x", "b1", "c1"}, []string{"h"}, attrFloat("alpha", 0.5), attrFloat("beta", 2)),
 			node("r1", "Relu", []string{"h"}, []string{"hr"}),
 			node("g2", "Gemm", []string{"hr", "b2", "c2"}, []string{"z"}, attrInt("transB", 1)),
 			node("s", "Softmax", []string{"z"}, []string{"y"}, attrInt("axis", -1))),
 			[]int64{3, 12}, "dense dense"},
 		{"Constant shape Reshape [0,-1], Identity, Dropout, MatMul+Add, opset-11 Softmax", graphModel(t, 11, dims(2, 3, 4), []string{"y"},
-			[]*Tensor{r("w", 24, 7), r("b", 7)},
+			[]*onnx.Tensor{r("w", 24, 7), r("b", 7)},
 			node("c", "Constant", nil, []string{"shape"}, attrTensor("value", ints("", 0, -1))),
 			node("rs", "Reshape", []string{"x", "shape"}, []string{"flat"}),
 			node("id", "Identity", []string{"flat"}, []string{"flat2"}),
@@ -95,7 +99,7 @@ func importCases(t testing.TB) []struct {
 			node("s", "Softmax", []string{"z"}, []string{"y"}, attrInt("axis", 1))),
 			[]int64{3, 2, 3, 4}, "flatten dropout dense"},
 		{"Conv asymmetric pads, strides, dilations, bias by Add; MaxPool ceil_mode; AveragePool SAME_LOWER", graphModel(t, 13, dims(2, 9, 8), []string{"y"},
-			[]*Tensor{r("w", 3, 2, 3, 2), r("cb", 1, 3, 1, 1), r("gw", 5, 3*3*4), r("gb", 5)},
+			[]*onnx.Tensor{r("w", 3, 2, 3, 2), r("cb", 1, 3, 1, 1), r("gw", 5, 3*3*4), r("gb", 5)},
 			node("conv", "Conv", []string{"x", "w"}, []string{"c"}, attrInts("pads", 0, 1, 2, 0), attrInts("strides", 2, 1), attrInts("dilations", 1, 2)),
 			node("add", "Add", []string{"c", "cb"}, []string{"cbias"}),
 			node("relu", "Relu", []string{"cbias"}, []string{"cr"}),
@@ -106,8 +110,8 @@ func importCases(t testing.TB) []struct {
 			node("g", "Gemm", []string{"f", "gw", "gb"}, []string{"y"}, attrInt("transB", 1))),
 			[]int64{2, 2, 9, 8}, "conv pool avgpool flatten dense"},
 		{"Conv SAME_UPPER stride 2, BatchNormalization, AveragePool count_include_pad ceil, Reshape [-1,36]", graphModel(t, 13, dims(1, 7, 7), []string{"y"},
-			[]*Tensor{r("w", 4, 1, 3, 3), r("b", 4), r("scale", 4), r("bias", 4), r("mean", 4),
-				NewFloat("var", []int64{4}, []float32{0.5, 1, 1.5, 2}), ints("shape", -1, 36)},
+			[]*onnx.Tensor{r("w", 4, 1, 3, 3), r("b", 4), r("scale", 4), r("bias", 4), r("mean", 4),
+				onnx.NewFloat("var", []int64{4}, []float32{0.5, 1, 1.5, 2}), ints("shape", -1, 36)},
 			node("conv", "Conv", []string{"x", "w", "b"}, []string{"c"}, attrString("auto_pad", "SAME_UPPER"), attrInts("strides", 2, 2), attrInts("kernel_shape", 3, 3)),
 			node("bn", "BatchNormalization", []string{"c", "scale", "bias", "mean", "var"}, []string{"n"}, attrFloat("epsilon", 1e-5)),
 			node("ap", "AveragePool", []string{"n"}, []string{"a"}, attrInts("kernel_shape", 3, 3), attrInts("strides", 2, 2),
@@ -115,8 +119,8 @@ func importCases(t testing.TB) []struct {
 			node("rs", "Reshape", []string{"a", "shape"}, []string{"f"}),
 			node("s", "Softmax", []string{"f"}, []string{"y"})),
 			[]int64{3, 1, 7, 7}, "conv bn avgpool flatten softmax"},
-		{"fixed batch: Reshape [2,12], Gemm without C; two outputs", graphModel(t, 13, []Dim{fixed(2), fixed(3), fixed(4)}, []string{"f", "y"},
-			[]*Tensor{r("w", 12, 6), ints("shape", 2, 12)},
+		{"fixed batch: Reshape [2,12], Gemm without C; two outputs", graphModel(t, 13, []onnx.Dim{fixed(2), fixed(3), fixed(4)}, []string{"f", "y"},
+			[]*onnx.Tensor{r("w", 12, 6), ints("shape", 2, 12)},
 			node("rs", "Reshape", []string{"x", "shape"}, []string{"f"}),
 			node("g", "Gemm", []string{"f", "w"}, []string{"y"})),
 			[]int64{2, 3, 4}, "flatten dense"},
@@ -131,24 +135,24 @@ func TestImportMatchesReference(t *testing.T) {
 	for _, tc := range importCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			x := randTensor(rng, "x", tc.input...)
-			got, err := NativeEngine(tc.model, []*Tensor{x})
+			got, err := NativeEngine(tc.model, []*onnx.Tensor{x})
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := naiveEngine(tc.model, []*Tensor{x})
+			want, err := naiveEngine(tc.model, []*onnx.Tensor{x})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := range want {
-				if !equalInts(got[i].Dims, want[i].Dims) {
+				if !slices.Equal(got[i].Dims, want[i].Dims) {
 					t.Fatalf("output %d: dims %v, want %v", i, got[i].Dims, want[i].Dims)
 				}
-				abs, rel, ok := Compare(got[i].Float, want[i].Float, 1e-5, 1e-5)
+				abs, rel, ok := onnx.Compare(got[i].Float, want[i].Float, 1e-5, 1e-5)
 				if !ok {
 					t.Errorf("output %d: max abs %g rel %g", i, abs, rel)
 				}
 			}
-			g, err := DecodeModel(tc.model)
+			g, err := onnx.DecodeModel(tc.model)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -171,7 +175,7 @@ func TestImportMatchesReference(t *testing.T) {
 // naming the node, op and attribute, of the right kind.
 func TestImportErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
-	r := func(name string, d ...int64) *Tensor { return randTensor(rng, name, d...) }
+	r := func(name string, d ...int64) *onnx.Tensor { return randTensor(rng, name, d...) }
 	nanW := r("w", 4, 3)
 	nanW.Float[5] = float32(math.NaN())
 	infW := r("w", 2, 1, 3, 3)
@@ -179,7 +183,7 @@ func TestImportErrors(t *testing.T) {
 	two := graphModel(t, 13, dims(3), []string{"y"}, nil, node("add", "Add", []string{"x", "x2"}, []string{"y"}))
 	{ // a second runtime input
 		mp := decodeProto(t, two)
-		mp.Graph.Input = append(mp.Graph.Input, tensorValueInfo("x2", Float, dims(3)...))
+		mp.Graph.Input = append(mp.Graph.Input, tensorValueInfo("x2", onnx.Float, dims(3)...))
 		two, _ = encodeModel(mp)
 	}
 	const unsup, invalid = true, false
@@ -189,27 +193,27 @@ func TestImportErrors(t *testing.T) {
 		unsupported bool
 		want        string
 	}{
-		{"1-D conv", graphModel(t, 13, dims(1, 10), []string{"y"}, []*Tensor{r("w", 2, 1, 3)},
+		{"1-D conv", graphModel(t, 13, dims(1, 10), []string{"y"}, []*onnx.Tensor{r("w", 2, 1, 3)},
 			node("c", "Conv", []string{"x", "w"}, []string{"y"})), unsup, `node "c" (Conv): kernel_shape: unsupported: 1-D convolution: the native engine is 2-D`},
-		{"3-D conv", graphModel(t, 13, dims(1, 4, 4, 4), []string{"y"}, []*Tensor{r("w", 2, 1, 3, 3, 3)},
+		{"3-D conv", graphModel(t, 13, dims(1, 4, 4, 4), []string{"y"}, []*onnx.Tensor{r("w", 2, 1, 3, 3, 3)},
 			node("c", "Conv", []string{"x", "w"}, []string{"y"})), unsup, "3-D convolution"},
-		{"input rank does not match the conv", graphModel(t, 13, dims(28, 28), []string{"y"}, []*Tensor{r("w", 4, 1, 3, 3)},
+		{"input rank does not match the conv", graphModel(t, 13, dims(28, 28), []string{"y"}, []*onnx.Tensor{r("w", 4, 1, 3, 3)},
 			node("c", "Conv", []string{"x", "w"}, []string{"y"})), invalid, `node "c" (Conv): input 1: shape [4 1 3 3]: rank 4 outside 3..3`},
-		{"input without batch", graphModel(t, 13, []Dim{sym()}, []string{"y"}, nil,
+		{"input without batch", graphModel(t, 13, []onnx.Dim{sym()}, []string{"y"}, nil,
 			node("r", "Relu", []string{"x"}, []string{"y"})), unsup, "rank 1: the native engine needs a batch dimension"},
-		{"symbolic feature dim", graphModel(t, 13, []Dim{sym(), {Value: -1, Param: "C"}}, []string{"y"}, nil,
+		{"symbolic feature dim", graphModel(t, 13, []onnx.Dim{sym(), {Value: -1, Param: "C"}}, []string{"y"}, nil,
 			node("r", "Relu", []string{"x"}, []string{"y"})), unsup, "dim 1 is C: only the batch dimension (dim 0) may be dynamic"},
-		{"NaN weight", graphModel(t, 13, dims(3), []string{"y"}, []*Tensor{nanW},
+		{"NaN weight", graphModel(t, 13, dims(3), []string{"y"}, []*onnx.Tensor{nanW},
 			node("g", "Gemm", []string{"x", "w"}, []string{"y"}, attrInt("transB", 1))), invalid, `initializer "w" (B) holds NaN at element 5`},
-		{"Inf weight", graphModel(t, 13, dims(1, 5, 5), []string{"y"}, []*Tensor{infW},
+		{"Inf weight", graphModel(t, 13, dims(1, 5, 5), []string{"y"}, []*onnx.Tensor{infW},
 			node("c", "Conv", []string{"x", "w"}, []string{"y"})), invalid, `initializer "w" (W) holds -Inf at element 0`},
 		{"two runtime inputs", two, unsup, `2 runtime inputs ["x" "x2"]: the native engine takes exactly one`},
 		{"branch", graphModel(t, 13, dims(3), []string{"y"}, nil,
 			node("a", "Relu", []string{"x"}, []string{"h"}),
 			node("b", "Relu", []string{"x"}, []string{"y"})), unsup, `node "b" (Relu): input 0: unsupported: value "x" feeds more than one node`},
-		{"reshape fixing the batch", graphModel(t, 13, dims(2, 3), []string{"y"}, []*Tensor{ints("s", 1, -1)},
+		{"reshape fixing the batch", graphModel(t, 13, dims(2, 3), []string{"y"}, []*onnx.Tensor{ints("s", 1, -1)},
 			node("rs", "Reshape", []string{"x", "s"}, []string{"y"})), unsup, "Reshape to [1 -1] does not keep the batch"},
-		{"reshape to 3-D", graphModel(t, 13, dims(2, 3), []string{"y"}, []*Tensor{ints("s", 0, 3, 2)},
+		{"reshape to 3-D", graphModel(t, 13, dims(2, 3), []string{"y"}, []*onnx.Tensor{ints("s", 0, 3, 2)},
 			node("rs", "Reshape", []string{"x", "s"}, []string{"y"})), unsup, "Reshape to (N, (3, 2))"},
 		{"flatten axis 2", graphModel(t, 13, dims(2, 3), []string{"y"}, nil,
 			node("f", "Flatten", []string{"x"}, []string{"y"}, attrInt("axis", 2))), unsup, `node "f" (Flatten): axis: unsupported: axis 2 merges the batch`},
@@ -217,16 +221,16 @@ func TestImportErrors(t *testing.T) {
 			node("s", "Softmax", []string{"x"}, []string{"y"}, attrInt("axis", 0))), unsup, "axis 0 normalises over the batch"},
 		{"softmax of a 3-D value", graphModel(t, 13, dims(4, 5), []string{"y"}, nil,
 			node("s", "Softmax", []string{"x"}, []string{"y"})), unsup, "softmax of a rank-3 value"},
-		{"transA", graphModel(t, 13, []Dim{fixed(3), fixed(3)}, []string{"y"}, []*Tensor{r("w", 3, 2)},
+		{"transA", graphModel(t, 13, []onnx.Dim{fixed(3), fixed(3)}, []string{"y"}, []*onnx.Tensor{r("w", 3, 2)},
 			node("g", "Gemm", []string{"x", "w"}, []string{"y"}, attrInt("transA", 1))), unsup, "transA=1"},
-		{"Gemm bias along the batch", graphModel(t, 13, []Dim{fixed(3), fixed(4)}, []string{"y"}, []*Tensor{r("w", 4, 5), r("c", 3, 5)},
+		{"Gemm bias along the batch", graphModel(t, 13, []onnx.Dim{fixed(3), fixed(4)}, []string{"y"}, []*onnx.Tensor{r("w", 4, 5), r("c", 3, 5)},
 			node("g", "Gemm", []string{"x", "w", "c"}, []string{"y"})), unsup, "C [3 5] varies along the batch"},
-		{"Add not after a layer with a bias", graphModel(t, 13, dims(3), []string{"y"}, []*Tensor{r("c", 3)},
+		{"Add not after a layer with a bias", graphModel(t, 13, dims(3), []string{"y"}, []*onnx.Tensor{r("c", 3)},
 			node("r", "Relu", []string{"x"}, []string{"h"}),
 			node("a", "Add", []string{"h", "c"}, []string{"y"})), unsup, "Add of a constant only folds into the bias"},
 		{"unsupported op", graphModel(t, 13, dims(3), []string{"y"}, nil,
 			node("s", "Sigmoid", []string{"x"}, []string{"y"})), unsup, `op type "Sigmoid" is not supported`},
-		{"grouped conv", graphModel(t, 13, dims(2, 5, 5), []string{"y"}, []*Tensor{r("w", 2, 1, 3, 3)},
+		{"grouped conv", graphModel(t, 13, dims(2, 5, 5), []string{"y"}, []*onnx.Tensor{r("w", 2, 1, 3, 3)},
 			node("c", "Conv", []string{"x", "w"}, []string{"y"}, attrInt("group", 2))), unsup, "group=2"},
 		{"dilated MaxPool", graphModel(t, 13, dims(1, 6, 6), []string{"y"}, nil,
 			node("p", "MaxPool", []string{"x"}, []string{"y"}, attrInts("kernel_shape", 2, 2), attrInts("dilations", 2, 2))), unsup, "dilations: unsupported"},
@@ -236,7 +240,7 @@ func TestImportErrors(t *testing.T) {
 			node("i", "Identity", []string{"x"}, []string{"y"})), unsup, "at least one layer"},
 		{"dropout mask as output", graphModel(t, 9, dims(3), []string{"y", "mask"}, nil, // opset 9: a FLOAT mask, as graphModel declares
 			node("d", "Dropout", []string{"x"}, []string{"y", "mask"})), unsup, "secondary output"},
-		{"weights computed at run time", graphModel(t, 13, []Dim{fixed(3), fixed(3)}, []string{"y"}, nil,
+		{"weights computed at run time", graphModel(t, 13, []onnx.Dim{fixed(3), fixed(3)}, []string{"y"}, nil,
 			node("m", "MatMul", []string{"x", "x"}, []string{"y"})), unsup, "takes the chain's value \"x\" twice"},
 		{"not a model", []byte("not an onnx file"), invalid, "protobuf"},
 	} {
@@ -245,8 +249,8 @@ func TestImportErrors(t *testing.T) {
 			t.Errorf("%s: imported", tc.name)
 			continue
 		}
-		if errors.Is(err, ErrUnsupported) != tc.unsupported || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s:\n got %v (unsupported %v)\nwant %q (unsupported %v)", tc.name, err, errors.Is(err, ErrUnsupported), tc.want, tc.unsupported)
+		if errors.Is(err, onnx.ErrUnsupported) != tc.unsupported || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s:\n got %v (unsupported %v)\nwant %q (unsupported %v)", tc.name, err, errors.Is(err, onnx.ErrUnsupported), tc.want, tc.unsupported)
 		}
 	}
 }
@@ -281,7 +285,7 @@ func TestImportTorch(t *testing.T) {
 		if info.ProducerName != "pytorch" || info.Input != "input" || len(info.Outputs) != 1 || info.Outputs[0].Name != "probabilities" {
 			t.Errorf("%s: info %+v", tc.dir, info)
 		}
-		r, err := VerifyTolerance(tc.dir, NativeEngine, 1e-5, 0)
+		r, err := onnx.VerifyTolerance(tc.dir, NativeEngine, 1e-5, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,7 +293,7 @@ func TestImportTorch(t *testing.T) {
 			t.Errorf("%s: native vs torch: max abs %g, max rel %g", tc.dir, r.MaxAbs, r.MaxRel)
 		}
 		t.Logf("%s: native vs torch on %v: max abs %.3g, max rel %.3g", tc.dir, r.DataSets[0].Outputs[0].Dims, r.MaxAbs, r.MaxRel)
-		r, err = VerifyTolerance(tc.dir, naiveEngine, 1e-5, 0)
+		r, err = onnx.VerifyTolerance(tc.dir, naiveEngine, 1e-5, 0)
 		if err != nil || !r.OK {
 			t.Errorf("%s: reference evaluator vs torch: %+v %v", tc.dir, r, err)
 		}
@@ -329,7 +333,7 @@ func FuzzImport(f *testing.F) {
 		if m.InputShape.Size() > 1<<12 || weights > 1<<16 || len(m.Layers) > 32 {
 			return // too large to run quickly; Import itself was exercised
 		}
-		x := NewFloat("x", append([]int64{1}, shapeInt64(m.InputShape)...), make([]float32, m.InputShape.Size()))
+		x := onnx.NewFloat("x", append([]int64{1}, shapeInt64(m.InputShape)...), make([]float32, m.InputShape.Size()))
 		if _, err := RunImported(m, info, x); err != nil {
 			t.Fatal(err)
 		}

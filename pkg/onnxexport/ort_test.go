@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/fmkit/fmkit/pkg/onnx"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 )
 
@@ -32,7 +33,7 @@ func ortLibrary(t *testing.T) string {
 // probabilities.
 func ortPredict(t *testing.T, lib string, model []byte, x []float32, n int) []float32 {
 	t.Helper()
-	p, err := fmrt.NewORT(model, fmrt.ORTOptions{Gate: GateOptions{}.Check, LibraryPath: lib, Warn: io.Discard, IntraOpThreads: 1})
+	p, err := fmrt.NewORT(model, fmrt.ORTOptions{Gate: onnx.GateOptions{}.Check, LibraryPath: lib, Warn: io.Discard, IntraOpThreads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestORTMatchesNativeOnExports(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := ortPredict(t, lib, b, x, n)
-			abs, rel, ok := Compare(got, want, 1e-5, 0)
+			abs, rel, ok := onnx.Compare(got, want, 1e-5, 0)
 			if !ok {
 				t.Errorf("%s opset %d: onnxruntime vs native: max abs %g, max rel %g", name, opset, abs, rel)
 			}
@@ -74,7 +75,7 @@ func TestORTMatchesNativeOnExports(t *testing.T) {
 func TestORTMatchesTorch(t *testing.T) {
 	lib := ortLibrary(t)
 	for _, dir := range []string{torchBookDir, torchVariantsDir} {
-		tc, err := LoadTestDir(dir)
+		tc, err := onnx.LoadTestDir(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,15 +86,15 @@ func TestORTMatchesTorch(t *testing.T) {
 		in, want := tc.DataSets[0].Inputs[0], tc.DataSets[0].Outputs[0]
 		n := int(in.Dims[0])
 		got := ortPredict(t, lib, model, in.Float, n)
-		abs, rel, ok := Compare(got, want.Float, 1e-5, 0)
+		abs, rel, ok := onnx.Compare(got, want.Float, 1e-5, 0)
 		if !ok {
 			t.Errorf("%s: onnxruntime vs torch: max abs %g rel %g", dir, abs, rel)
 		}
-		native, err := NativeEngine(model, []*Tensor{in})
+		native, err := NativeEngine(model, []*onnx.Tensor{in})
 		if err != nil {
 			t.Fatal(err)
 		}
-		abs2, rel2, ok := Compare(got, native[0].Float, 1e-5, 0)
+		abs2, rel2, ok := onnx.Compare(got, native[0].Float, 1e-5, 0)
 		if !ok {
 			t.Errorf("%s: onnxruntime vs native: max abs %g rel %g", dir, abs2, rel2)
 		}

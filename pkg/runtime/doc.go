@@ -83,7 +83,7 @@
 // of bounds, and a tensor whose external data names ../../etc/passwd made it read that file
 // into the model's weights. So NewORT, OpenORT and RunGeneric hand onnxruntime nothing but
 // what ORTOptions.Gate returns, and refuse to run without a Gate (see Gate). The programs
-// pass onnxexport.GateOptions.Check: the native importer's checks (only the ops it claims,
+// pass onnx.GateOptions.Check: the native importer's checks (only the ops it claims,
 // every attribute range-checked, shapes inferred so that every weight fits its op), limits
 // on nodes, estimated activation memory and operations, external data only from a directory
 // the user names, and a re-encoded, self-contained model. Its answer also bounds how many

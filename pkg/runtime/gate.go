@@ -18,9 +18,10 @@ import (
 // the model to hand to onnxruntime (self-contained: no external data) and the most samples
 // one run may take (0: no limit), or an error saying what it refused.
 //
-// This package cannot implement the check itself: it needs the ONNX IR and its shape
-// inference, which live beside the native engine that this package must not import. The
-// programs pass onnxexport.GateOptions.Check, whose method value has this type.
+// The check is pkg/onnx's (the ONNX IR and its shape inference); this package takes it as
+// a function, so that it links neither the IR nor the protobuf runtime and a caller may
+// choose its limits. The programs pass onnx.GateOptions.Check, whose method value has this
+// type.
 type Gate func(model []byte, inputs [][]int64) (checked []byte, maxBatch int, err error)
 
 // MaxFixedBatch is the largest fixed batch dimension a Predictor runs (the gate's memory
@@ -49,7 +50,7 @@ func checkThreads(n int) error {
 
 // errNoGate is the error for ORTOptions without a Gate.
 func errNoGate(model string) error {
-	return &ModelError{Model: model, Msg: "no model gate (ORTOptions.Gate is nil): onnxruntime must not see a model nobody checked; pass onnxexport.GateOptions{}.Check"}
+	return &ModelError{Model: model, Msg: "no model gate (ORTOptions.Gate is nil): onnxruntime must not see a model nobody checked; pass onnx.GateOptions{}.Check"}
 }
 
 // runGate runs g on model and wraps its refusal as a *ModelError naming the model.

@@ -203,9 +203,9 @@ func TestModelsUpToDate(t *testing.T) {
 	}
 }
 
-// trustGate lets every model through unchanged, with no batch limit. pkg/runtime cannot
-// import the real gate (onnxexport), and its tests load only the models of testdataDir; the
-// real gate is tested with onnxruntime in pkg/onnxexport (FuzzGateORT) and internal/e2e.
+// trustGate lets every model through unchanged, with no batch limit. pkg/runtime does not
+// import the real gate (pkg/onnx), and its tests load only the models of testdataDir; the
+// real gate is tested with onnxruntime in pkg/onnx (FuzzGateORT) and internal/e2e.
 func trustGate(model []byte, inputs [][]int64) ([]byte, int, error) { return model, 0, nil }
 
 // addModelSeeds seeds a fuzz target with every model of testdataDir.

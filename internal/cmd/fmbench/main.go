@@ -40,6 +40,7 @@ import (
 
 	"github.com/fmkit/fmkit/internal/gemm"
 	"github.com/fmkit/fmkit/pkg/fmnist"
+	"github.com/fmkit/fmkit/pkg/onnx"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 	"github.com/fmkit/fmkit/pkg/train"
@@ -307,7 +308,7 @@ func benchORT(c config, m *train.Model, d data, log io.Writer) (*PeerInfer, erro
 		return nil, err
 	}
 	open := func(threads int) (fmrt.Predictor, error) {
-		return fmrt.NewORT(model, fmrt.ORTOptions{Gate: onnxexport.GateOptions{}.Check, LibraryPath: c.ortLibrary, IntraOpThreads: threads, Warn: io.Discard, ModelName: "fmbench book model"})
+		return fmrt.NewORT(model, fmrt.ORTOptions{Gate: onnx.GateOptions{}.Check, LibraryPath: c.ortLibrary, IntraOpThreads: threads, Warn: io.Discard, ModelName: "fmbench book model"})
 	}
 	p, err := open(c.threads)
 	if err != nil {

@@ -1,4 +1,4 @@
-package onnxexport
+package onnx
 
 import (
 	"math"
@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fmkit/fmkit/internal/atomicfile"
 	"github.com/fmkit/fmkit/internal/onnxpb"
 )
 
@@ -85,10 +86,10 @@ func TestTinyModelPassesChecker(t *testing.T) {
 		t.Fatal(err)
 	}
 	goodPath, badPath := filepath.Join(dir, "tiny.onnx"), filepath.Join(dir, "broken.onnx")
-	if err := writeFileAtomic(goodPath, good, 0o644); err != nil {
+	if err := atomicfile.WriteFile(goodPath, good, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeFileAtomic(badPath, bad, 0o644); err != nil {
+	if err := atomicfile.WriteFile(badPath, bad, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	script := filepath.Join("..", "..", "scripts", "onnx_check.py")
@@ -169,7 +170,7 @@ func TestWriteTinyModelSeed(t *testing.T) {
 	}
 	path := filepath.Join("..", "..", "testdata", "onnx", "tiny.onnx")
 	if os.Getenv("FMKIT_UPDATE_TESTDATA") == "1" {
-		if err := writeFileAtomic(path, b, 0o644); err != nil {
+		if err := atomicfile.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

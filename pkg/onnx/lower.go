@@ -1,4 +1,4 @@
-package onnxexport
+package onnx
 
 import (
 	"fmt"
@@ -19,9 +19,15 @@ const (
 // MaxModelBytes caps the size of a model file or buffer (2 GiB, protobuf's own limit).
 const MaxModelBytes = 1<<31 - 1
 
+// ReadModelFile reads an .onnx file of at most MaxModelBytes; a larger or irregular file
+// (a directory, a device) is refused before it is read.
+func ReadModelFile(path string) ([]byte, error) {
+	return readFileCapped(path, MaxModelBytes)
+}
+
 // LoadModel reads an .onnx file and lowers it (see DecodeModel). Errors name the file.
 func LoadModel(path string) (*Graph, error) {
-	b, err := readFileCapped(path, MaxModelBytes)
+	b, err := ReadModelFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -282,11 +288,11 @@ func nodeFromProto(np *onnxpb.NodeProto, index int) NodeBase {
 // to it.
 func lowerNode(b NodeBase, opset int64, consts map[string]*Tensor, defined map[string]bool) (Node, error) {
 	if !isDefaultDomain(b.domain) {
-		return nil, b.unsupported("domain", "operator domain %q (only the default domain)", b.domain)
+		return nil, b.Unsupported("domain", "operator domain %q (only the default domain)", b.domain)
 	}
 	for i, in := range b.Inputs {
 		if in != "" && !defined[in] {
-			return nil, b.errorf("input "+strconv.Itoa(i), "value %q is not defined before this node", in)
+			return nil, b.Errorf("input "+strconv.Itoa(i), "value %q is not defined before this node", in)
 		}
 	}
 	r, err := newAttrReader(&b)
@@ -328,7 +334,7 @@ func lowerNode(b NodeBase, opset int64, consts map[string]*Tensor, defined map[s
 	case "Constant":
 		n, err = lowerConstant(b, r, opset)
 	default:
-		return nil, b.unsupported("", "op type %q is not supported", b.Op)
+		return nil, b.Unsupported("", "op type %q is not supported", b.Op)
 	}
 	if err != nil {
 		return nil, err
@@ -338,7 +344,7 @@ func lowerNode(b NodeBase, opset int64, consts map[string]*Tensor, defined map[s
 			continue
 		}
 		if defined[out] {
-			return nil, b.errorf("output "+strconv.Itoa(i), "value %q is defined twice", out)
+			return nil, b.Errorf("output "+strconv.Itoa(i), "value %q is defined twice", out)
 		}
 		defined[out] = true
 	}
@@ -356,18 +362,18 @@ func (b *NodeBase) arity(minIn, maxIn, minOut, maxOut int, r *attrReader) error 
 
 func (b *NodeBase) checkArity(minIn, maxIn, minOut, maxOut int) error {
 	if len(b.Inputs) < minIn || len(b.Inputs) > maxIn {
-		return b.errorf("inputs", "%d inputs, want %d..%d", len(b.Inputs), minIn, maxIn)
+		return b.Errorf("inputs", "%d inputs, want %d..%d", len(b.Inputs), minIn, maxIn)
 	}
 	for i := 0; i < minIn; i++ {
 		if b.Inputs[i] == "" {
-			return b.errorf("input "+strconv.Itoa(i), "required input is empty")
+			return b.Errorf("input "+strconv.Itoa(i), "required input is empty")
 		}
 	}
 	if len(b.Outputs) < minOut || len(b.Outputs) > maxOut {
-		return b.errorf("outputs", "%d outputs, want %d..%d", len(b.Outputs), minOut, maxOut)
+		return b.Errorf("outputs", "%d outputs, want %d..%d", len(b.Outputs), minOut, maxOut)
 	}
 	if b.Outputs[0] == "" {
-		return b.errorf("output 0", "required output is empty")
+		return b.Errorf("output 0", "required output is empty")
 	}
 	return nil
 }
@@ -385,10 +391,10 @@ func newAttrReader(b *NodeBase) (*attrReader, error) {
 	for i := range b.Attrs {
 		a := &b.Attrs[i]
 		if a.ref != "" {
-			return nil, b.unsupported(a.Name, "attribute references (ref_attr_name) are only valid in functions")
+			return nil, b.Unsupported(a.Name, "attribute references (ref_attr_name) are only valid in functions")
 		}
 		if _, dup := r.m[a.Name]; dup {
-			return nil, b.errorf(a.Name, "attribute given twice")
+			return nil, b.Errorf(a.Name, "attribute given twice")
 		}
 		r.m[a.Name] = a
 	}
@@ -402,7 +408,7 @@ func (r *attrReader) get(name string, want AttrType) *Attribute {
 		return nil
 	}
 	if t := a.Type; t != want {
-		r.err = r.b.errorf(name, "attribute has type %s, want %s", t, want)
+		r.err = r.b.Errorf(name, "attribute has type %s, want %s", t, want)
 		return nil
 	}
 	return a
@@ -425,7 +431,7 @@ func (r *attrReader) bool(name string, def bool) bool {
 	}
 	v := r.int(name, d)
 	if v != 0 && v != 1 && r.err == nil {
-		r.err = r.b.errorf(name, "= %d, want 0 or 1", v)
+		r.err = r.b.Errorf(name, "= %d, want 0 or 1", v)
 	}
 	return v == 1
 }
@@ -482,7 +488,7 @@ func (r *attrReader) finish() error {
 	}
 	for name := range r.m {
 		if !r.used[name] {
-			return r.b.errorf(name, "attribute is not defined for %s at this opset", r.b.Op)
+			return r.b.Errorf(name, "attribute is not defined for %s at this opset", r.b.Op)
 		}
 	}
 	return nil
@@ -589,7 +595,7 @@ func (w *Window) fillDefaults(rank int) {
 
 func (r *attrReader) fail(attr, format string, args ...any) {
 	if r.err == nil {
-		r.err = r.b.errorf(attr, format, args...)
+		r.err = r.b.Errorf(attr, format, args...)
 	}
 }
 
@@ -600,14 +606,14 @@ func lowerConv(b NodeBase, r *attrReader, consts map[string]*Tensor) (Node, erro
 		return nil, err
 	}
 	if group != 1 {
-		return nil, b.unsupported("group", "group=%d: only group=1 is supported", group)
+		return nil, b.Unsupported("group", "group=%d: only group=1 is supported", group)
 	}
 	if err := b.checkArity(2, 3, 1, 1); err != nil {
 		return nil, err
 	}
 	if wt, ok := consts[b.Inputs[1]]; ok {
 		if len(wt.Dims) < 3 {
-			return nil, b.errorf("input 1", "W has shape %v, want (M, C, k1, ..., kn)", wt.Dims)
+			return nil, b.Errorf("input 1", "W has shape %v, want (M, C, k1, ..., kn)", wt.Dims)
 		}
 		if w.KernelShape == nil && w.Strides == nil { // nothing told the rank yet
 			w.fillDefaults(len(wt.Dims) - 2)
@@ -617,7 +623,7 @@ func lowerConv(b NodeBase, r *attrReader, consts map[string]*Tensor) (Node, erro
 		}
 	}
 	if w.Strides != nil && w.KernelShape != nil && len(w.KernelShape) != len(w.Strides) {
-		return nil, b.errorf("kernel_shape", "W has %d spatial axes, attributes have %d", len(w.KernelShape), len(w.Strides))
+		return nil, b.Errorf("kernel_shape", "W has %d spatial axes, attributes have %d", len(w.KernelShape), len(w.Strides))
 	}
 	return &Conv{NodeBase: b, Window: w}, nil
 }
@@ -629,13 +635,13 @@ func lowerMaxPool(b NodeBase, r *attrReader, opset int64) (Node, error) {
 		return nil, err
 	}
 	if order != 0 {
-		return nil, b.unsupported("storage_order", "storage_order=%d: only 0 (row major) is supported", order)
+		return nil, b.Unsupported("storage_order", "storage_order=%d: only 0 (row major) is supported", order)
 	}
 	if err := b.checkArity(1, 1, 1, 2); err != nil {
 		return nil, err
 	}
-	if b.output(1) != "" {
-		return nil, b.unsupported("output 1", "the Indices output is not supported")
+	if b.Output(1) != "" {
+		return nil, b.Unsupported("output 1", "the Indices output is not supported")
 	}
 	return &MaxPool{NodeBase: b, Window: w}, nil
 }
@@ -667,10 +673,10 @@ func lowerBatchNorm(b NodeBase, r *attrReader, opset int64) (Node, error) {
 		return nil, err
 	}
 	if !spatial {
-		return nil, b.unsupported("spatial", "spatial=0 (per-activation statistics) is not supported")
+		return nil, b.Unsupported("spatial", "spatial=0 (per-activation statistics) is not supported")
 	}
 	if training {
-		return nil, b.unsupported("training_mode", "training_mode=1: only inference is supported")
+		return nil, b.Unsupported("training_mode", "training_mode=1: only inference is supported")
 	}
 	maxOut := 5
 	if opset >= 14 {
@@ -681,11 +687,11 @@ func lowerBatchNorm(b NodeBase, r *attrReader, opset int64) (Node, error) {
 	}
 	for i := 1; i < len(b.Outputs); i++ {
 		if b.Outputs[i] != "" {
-			return nil, b.unsupported("output "+strconv.Itoa(i), "running statistics outputs (training) are not supported")
+			return nil, b.Unsupported("output "+strconv.Itoa(i), "running statistics outputs (training) are not supported")
 		}
 	}
 	if !(eps >= 0) {
-		return nil, b.errorf("epsilon", "= %v, want >= 0", eps)
+		return nil, b.Errorf("epsilon", "= %v, want >= 0", eps)
 	}
 	return &BatchNormalization{NodeBase: b, Epsilon: eps}, nil
 }
@@ -715,7 +721,7 @@ func lowerFlatten(b NodeBase, r *attrReader, opset int64) (Node, error) {
 		return nil, err
 	}
 	if axis < 0 && opset < 11 {
-		return nil, b.errorf("axis", "= %d: negative axes need opset 11", axis)
+		return nil, b.Errorf("axis", "= %d: negative axes need opset 11", axis)
 	}
 	if err := b.checkArity(1, 1, 1, 1); err != nil {
 		return nil, err
@@ -736,7 +742,7 @@ func lowerReshape(b NodeBase, r *attrReader, opset int64, consts map[string]*Ten
 	}
 	n := &Reshape{NodeBase: b, AllowZero: allowZero}
 	if t, ok := consts[b.Inputs[1]]; ok {
-		if err := checkReshapeShape(&n.NodeBase, t, allowZero); err != nil {
+		if err := CheckReshapeShape(&n.NodeBase, t, allowZero); err != nil {
 			return nil, err
 		}
 		n.Shape = append([]int64{}, t.Int64...)
@@ -744,17 +750,17 @@ func lowerReshape(b NodeBase, r *attrReader, opset int64, consts map[string]*Ten
 	return n, nil
 }
 
-// checkReshapeShape validates the shape input of Reshape on its own (without the data's
+// CheckReshapeShape validates the shape input of Reshape on its own (without the data's
 // shape): 1-D INT64, values >= -1, at most one -1, and not both 0 and -1 under allowzero.
-func checkReshapeShape(b *NodeBase, t *Tensor, allowZero bool) error {
+func CheckReshapeShape(b *NodeBase, t *Tensor, allowZero bool) error {
 	if t.DataType != Int64 || len(t.Dims) != 1 {
-		return b.errorf("input 1", "shape must be a 1-D INT64 tensor, got %s %v", t.DataType, t.Dims)
+		return b.Errorf("input 1", "shape must be a 1-D INT64 tensor, got %s %v", t.DataType, t.Dims)
 	}
 	neg, zero := 0, false
 	for i, v := range t.Int64 {
 		switch {
 		case v < -1:
-			return b.errorf("input 1", "shape[%d] = %d, want >= -1", i, v)
+			return b.Errorf("input 1", "shape[%d] = %d, want >= -1", i, v)
 		case v == -1:
 			neg++
 		case v == 0:
@@ -762,10 +768,10 @@ func checkReshapeShape(b *NodeBase, t *Tensor, allowZero bool) error {
 		}
 	}
 	if neg > 1 {
-		return b.errorf("input 1", "shape %v has more than one -1", t.Int64)
+		return b.Errorf("input 1", "shape %v has more than one -1", t.Int64)
 	}
 	if allowZero && zero && neg > 0 {
-		return b.errorf("input 1", "shape %v has both 0 and -1 with allowzero=1", t.Int64)
+		return b.Errorf("input 1", "shape %v has both 0 and -1 with allowzero=1", t.Int64)
 	}
 	return nil
 }
@@ -781,7 +787,7 @@ func lowerSoftmax(b NodeBase, r *attrReader, opset int64) (Node, error) {
 		return nil, err
 	}
 	if n.Axis < 0 && opset < 11 {
-		return nil, b.errorf("axis", "= %d: negative axes need opset 11", n.Axis)
+		return nil, b.Errorf("axis", "= %d: negative axes need opset 11", n.Axis)
 	}
 	if err := b.checkArity(1, 1, 1, 1); err != nil {
 		return nil, err
@@ -804,27 +810,27 @@ func lowerDropout(b NodeBase, r *attrReader, opset int64, consts map[string]*Ten
 	if err := b.checkArity(1, maxIn, 1, 2); err != nil {
 		return nil, err
 	}
-	if name := b.input(1); name != "" {
+	if name := b.Input(1); name != "" {
 		if t, ok := consts[name]; ok {
 			if t.DataType != Float || len(t.Dims) != 0 {
-				return nil, b.errorf("input 1", "ratio must be a FLOAT scalar, got %s %v", t.DataType, t.Dims)
+				return nil, b.Errorf("input 1", "ratio must be a FLOAT scalar, got %s %v", t.DataType, t.Dims)
 			}
 			n.Ratio = t.Float[0]
 		}
 	}
 	if !(n.Ratio >= 0 && n.Ratio < 1) {
-		return nil, b.errorf("ratio", "= %v, want in [0, 1)", n.Ratio)
+		return nil, b.Errorf("ratio", "= %v, want in [0, 1)", n.Ratio)
 	}
-	if name := b.input(2); name != "" {
+	if name := b.Input(2); name != "" {
 		t, ok := consts[name]
 		if !ok {
-			return nil, b.unsupported("input 2", "training_mode given as a runtime input (only a constant false is supported)")
+			return nil, b.Unsupported("input 2", "training_mode given as a runtime input (only a constant false is supported)")
 		}
 		if t.DataType != Bool || len(t.Bool) != 1 {
-			return nil, b.errorf("input 2", "training_mode must be a BOOL scalar, got %s %v", t.DataType, t.Dims)
+			return nil, b.Errorf("input 2", "training_mode must be a BOOL scalar, got %s %v", t.DataType, t.Dims)
 		}
 		if t.Bool[0] {
-			return nil, b.unsupported("input 2", "training_mode=true: only inference is supported")
+			return nil, b.Unsupported("input 2", "training_mode=true: only inference is supported")
 		}
 	}
 	return n, nil
@@ -833,11 +839,11 @@ func lowerDropout(b NodeBase, r *attrReader, opset int64, consts map[string]*Ten
 func lowerConstant(b NodeBase, r *attrReader, opset int64) (Node, error) {
 	for _, name := range []string{"sparse_value", "value_string", "value_strings"} {
 		if r.has(name) {
-			return nil, b.unsupported(name, "constant of this kind is not supported")
+			return nil, b.Unsupported(name, "constant of this kind is not supported")
 		}
 	}
 	if len(r.m) != 1 {
-		return nil, b.errorf("value", "exactly one value attribute is required, got %d attributes", len(r.m))
+		return nil, b.Errorf("value", "exactly one value attribute is required, got %d attributes", len(r.m))
 	}
 	var t *Tensor
 	var err error
@@ -862,7 +868,7 @@ func lowerConstant(b NodeBase, r *attrReader, opset int64) (Node, error) {
 		return nil, err
 	}
 	if t == nil {
-		return nil, b.errorf("value", "the value attribute holds no tensor")
+		return nil, b.Errorf("value", "the value attribute holds no tensor")
 	}
 	if err := b.checkArity(0, 0, 1, 1); err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package onnxexport
+package onnx
 
 import (
 	"errors"
@@ -153,7 +153,7 @@ func FuzzDecodeTensor(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if n, err := numElements(tt.Dims); err != nil || n != int64(tt.Len()) {
+		if n, err := NumElements(tt.Dims); err != nil || n != int64(tt.Len()) {
 			t.Fatalf("decoded tensor dims %v with %d elements", tt.Dims, tt.Len())
 		}
 		enc, err := EncodeTensor(tt)

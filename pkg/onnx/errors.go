@@ -1,4 +1,4 @@
-package onnxexport
+package onnx
 
 import (
 	"errors"
@@ -21,7 +21,7 @@ type UnsupportedError struct {
 
 // Error implements error.
 func (e *UnsupportedError) Error() string {
-	return "onnxexport: " + where(e.Node, e.Op, e.Attribute) + ": unsupported: " + e.Reason
+	return "onnx: " + where(e.Node, e.Op, e.Attribute) + ": unsupported: " + e.Reason
 }
 
 // Is reports whether target is ErrUnsupported.
@@ -38,7 +38,7 @@ type ModelError struct {
 
 // Error implements error.
 func (e *ModelError) Error() string {
-	return "onnxexport: " + where(e.Node, e.Op, e.Attribute) + ": " + e.Reason
+	return "onnx: " + where(e.Node, e.Op, e.Attribute) + ": " + e.Reason
 }
 
 func where(node, op, attr string) string {
@@ -64,7 +64,7 @@ type TensorError struct {
 
 // Error implements error.
 func (e *TensorError) Error() string {
-	s := "onnxexport: "
+	s := "onnx: "
 	if e.File != "" {
 		s += e.File + ": "
 	}

@@ -1,4 +1,4 @@
-package onnxexport
+package onnx
 
 import (
 	"encoding/binary"
@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fmkit/fmkit/internal/atomicfile"
 	"github.com/fmkit/fmkit/internal/onnxpb"
 	"github.com/fmkit/fmkit/internal/userpath"
 )
@@ -45,7 +46,7 @@ func (d DataType) size() int64 {
 	case Bool:
 		return 1
 	}
-	panic("onnxexport: size of unsupported data type " + d.String())
+	panic("onnx: size of unsupported data type " + d.String())
 }
 
 // MaxTensorBytes caps the decoded size of one tensor (1 GiB). A tensor whose dims claim
@@ -83,9 +84,9 @@ func NewInt64(name string, dims []int64, data []int64) *Tensor {
 }
 
 func (t *Tensor) mustBeConsistent() {
-	n, err := numElements(t.Dims)
+	n, err := NumElements(t.Dims)
 	if err != nil || n != int64(t.Len()) {
-		panic(fmt.Sprintf("onnxexport: tensor %q: dims %v do not match %d elements", t.Name, t.Dims, t.Len()))
+		panic(fmt.Sprintf("onnx: tensor %q: dims %v do not match %d elements", t.Name, t.Dims, t.Len()))
 	}
 }
 
@@ -102,9 +103,9 @@ func (t *Tensor) Len() int {
 	return 0
 }
 
-// numElements returns the product of dims, checking that every dim is non-negative and
+// NumElements returns the product of dims, checking that every dim is non-negative and
 // that the product stays within MaxTensorBytes elements (so it cannot overflow).
-func numElements(dims []int64) (int64, error) {
+func NumElements(dims []int64) (int64, error) {
 	n := int64(1)
 	for i, d := range dims {
 		if d < 0 {
@@ -143,7 +144,7 @@ func TensorFromProto(p *onnxpb.TensorProto) (*Tensor, error) {
 		return nil, &TensorError{Tensor: name, Field: "data_type",
 			Reason: fmt.Sprintf("data type %s is not supported (only FLOAT, INT64, BOOL)", dt), Err: ErrUnsupported}
 	}
-	n, err := numElements(p.GetDims())
+	n, err := NumElements(p.GetDims())
 	if err != nil {
 		return fail("dims", "%v", err)
 	}
@@ -290,10 +291,10 @@ func ReadTensorFile(path string) (*Tensor, error) {
 func WriteTensorFile(path string, t *Tensor) error {
 	b, err := EncodeTensor(t)
 	if err != nil {
-		return fmt.Errorf("onnxexport: encoding tensor %q: %w", t.Name, err)
+		return fmt.Errorf("onnx: encoding tensor %q: %w", t.Name, err)
 	}
-	if err := writeFileAtomic(path, b, 0o644); err != nil {
-		return fmt.Errorf("onnxexport: %w", err)
+	if err := atomicfile.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("onnx: %w", err)
 	}
 	return nil
 }
@@ -304,25 +305,25 @@ func WriteTensorFile(path string, t *Tensor) error {
 func readFileCapped(path string, limit int64) ([]byte, error) {
 	f, err := userpath.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("onnxexport: %w", err)
+		return nil, fmt.Errorf("onnx: %w", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("onnxexport: %w", err)
+		return nil, fmt.Errorf("onnx: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("onnxexport: %s: not a regular file", path)
+		return nil, fmt.Errorf("onnx: %s: not a regular file", path)
 	}
 	if fi.Size() > limit {
-		return nil, fmt.Errorf("onnxexport: %s: %d bytes exceed the %d-byte cap", path, fi.Size(), limit)
+		return nil, fmt.Errorf("onnx: %s: %d bytes exceed the %d-byte cap", path, fi.Size(), limit)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("onnxexport: %s: %w", path, err)
+		return nil, fmt.Errorf("onnx: %s: %w", path, err)
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("onnxexport: %s: longer than the %d-byte cap", path, limit)
+		return nil, fmt.Errorf("onnx: %s: longer than the %d-byte cap", path, limit)
 	}
 	return b, nil
 }

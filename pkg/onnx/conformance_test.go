@@ -1,4 +1,4 @@
-package onnxexport
+package onnx_test
 
 import (
 	"errors"
@@ -10,11 +10,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
-)
 
-// backendNodeDir holds ONNX's backend node tests (Debian package libonnx-testdata, ONNX
-// 1.12.0); their expected outputs were computed by ONNX's numpy reference implementations.
-const backendNodeDir = "/usr/include/onnx/backend/test/data/node"
+	"github.com/fmkit/fmkit/pkg/onnx"
+	"github.com/fmkit/fmkit/pkg/onnxexport"
+)
 
 // Tolerances of the conformance run. The expected outputs are float32 results of numpy
 // code; ours accumulate in float64 and round once, so the differences are a few float32
@@ -72,7 +71,7 @@ func runConformance(t *testing.T, root string, naive bool) confRow {
 	nWorstAbs, nWorstRel, nWorstName := 0.0, 0.0, ""
 	for _, e := range entries {
 		dir := filepath.Join(root, e.Name())
-		m, err := readModelProto(filepath.Join(dir, "model.onnx"))
+		m, err := onnx.ReadModelProto(filepath.Join(dir, "model.onnx"))
 		if err != nil {
 			continue // not a model directory we can read; not ours to judge
 		}
@@ -91,9 +90,9 @@ func runConformance(t *testing.T, root string, naive bool) confRow {
 		}
 		r := rows[key]
 		r.total++
-		g, err := lowerModel(m)
+		g, err := onnx.LowerModel(m)
 		if err != nil {
-			if errors.Is(err, ErrUnsupported) {
+			if errors.Is(err, onnx.ErrUnsupported) {
 				unsupported = append(unsupported, fmt.Sprintf("%s: unsupported: %v", e.Name(), err))
 				continue
 			}
@@ -115,9 +114,9 @@ func runConformance(t *testing.T, root string, naive bool) confRow {
 				}
 			}
 		}
-		rep, err := VerifyTolerance(dir, NativeEngine, nativeAtol, nativeRtol)
+		rep, err := onnx.VerifyTolerance(dir, onnxexport.NativeEngine, nativeAtol, nativeRtol)
 		if err != nil {
-			if errors.Is(err, ErrUnsupported) {
+			if errors.Is(err, onnx.ErrUnsupported) {
 				reason := err.Error()
 				if i := strings.Index(reason, "unsupported: "); i >= 0 {
 					reason = reason[i+len("unsupported: "):]
@@ -171,7 +170,7 @@ func runConformance(t *testing.T, root string, naive bool) confRow {
 
 func allClaimed(ops []string) bool {
 	for _, op := range ops {
-		if !slices.Contains(ClaimedOps, op) {
+		if !slices.Contains(onnx.ClaimedOps, op) {
 			return false
 		}
 	}
@@ -180,8 +179,8 @@ func allClaimed(ops []string) bool {
 
 // runBackendTest evaluates every data set of dir and compares every output. It returns
 // whether all outputs matched, and the largest absolute and relative differences.
-func runBackendTest(g *Graph, dir string) (ok bool, maxAbs, maxRel float64, err error) {
-	tc, err := LoadTestDir(dir)
+func runBackendTest(g *onnx.Graph, dir string) (ok bool, maxAbs, maxRel float64, err error) {
+	tc, err := onnx.LoadTestDir(dir)
 	if err != nil {
 		return false, 0, 0, err
 	}
@@ -194,11 +193,11 @@ func runBackendTest(g *Graph, dir string) (ok bool, maxAbs, maxRel float64, err 
 			return false, 0, 0, fmt.Errorf("%s: %d inputs and %d outputs, the model has %d and %d",
 				ds.Dir, len(ds.Inputs), len(ds.Outputs), len(g.Inputs), len(g.Outputs))
 		}
-		inputs := map[string]*Tensor{}
+		inputs := map[string]*onnx.Tensor{}
 		for i, in := range g.Inputs {
 			inputs[in.Name] = ds.Inputs[i]
 		}
-		got, err := EvalNaive(g, inputs)
+		got, err := onnx.EvalNaive(g, inputs)
 		if err != nil {
 			return false, 0, 0, fmt.Errorf("%s: %v", ds.Dir, err)
 		}
@@ -207,8 +206,8 @@ func runBackendTest(g *Graph, dir string) (ok bool, maxAbs, maxRel float64, err 
 				return false, 0, 0, fmt.Errorf("%s: output %d: %v", ds.Dir, i, err)
 			}
 			switch want.DataType {
-			case Float:
-				abs, rel, same := Compare(got[i].Float, want.Float, conformanceAtol, conformanceRtol)
+			case onnx.Float:
+				abs, rel, same := onnx.Compare(got[i].Float, want.Float, conformanceAtol, conformanceRtol)
 				maxAbs = math.Max(maxAbs, abs)
 				if !same {
 					return false, 0, 0, fmt.Errorf("%s: output %d: max |diff| %g, max rel %g beyond atol=rtol=%g",
@@ -217,11 +216,11 @@ func runBackendTest(g *Graph, dir string) (ok bool, maxAbs, maxRel float64, err 
 				if !math.IsInf(rel, 0) {
 					maxRel = math.Max(maxRel, rel)
 				}
-			case Int64:
+			case onnx.Int64:
 				if !slices.Equal(got[i].Int64, want.Int64) {
 					return false, 0, 0, fmt.Errorf("%s: output %d differs", ds.Dir, i)
 				}
-			case Bool:
+			case onnx.Bool:
 				if !slices.Equal(got[i].Bool, want.Bool) {
 					return false, 0, 0, fmt.Errorf("%s: output %d differs", ds.Dir, i)
 				}
@@ -231,7 +230,7 @@ func runBackendTest(g *Graph, dir string) (ok bool, maxAbs, maxRel float64, err 
 	return ok, maxAbs, maxRel, nil
 }
 
-func sameShape(got, want *Tensor) error {
+func sameShape(got, want *onnx.Tensor) error {
 	if got.DataType != want.DataType || !slices.Equal(got.Dims, want.Dims) {
 		return fmt.Errorf("got %s%v, want %s%v", got.DataType, got.Dims, want.DataType, want.Dims)
 	}

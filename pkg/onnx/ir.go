@@ -1,4 +1,4 @@
-package onnxexport
+package onnx
 
 import (
 	"fmt"
@@ -108,27 +108,30 @@ func (b *NodeBase) ID() string {
 	return "#" + strconv.Itoa(b.Index)
 }
 
-// input returns the i-th input name, or "" if absent.
-func (b *NodeBase) input(i int) string {
+// Input returns the i-th input name, or "" if absent.
+func (b *NodeBase) Input(i int) string {
 	if i < len(b.Inputs) {
 		return b.Inputs[i]
 	}
 	return ""
 }
 
-// output returns the i-th output name, or "" if absent.
-func (b *NodeBase) output(i int) string {
+// Output returns the i-th output name, or "" if absent.
+func (b *NodeBase) Output(i int) string {
 	if i < len(b.Outputs) {
 		return b.Outputs[i]
 	}
 	return ""
 }
 
-func (b *NodeBase) errorf(attr, format string, args ...any) error {
+// Errorf returns a *ModelError naming the node and the attribute (or input) at fault.
+func (b *NodeBase) Errorf(attr, format string, args ...any) error {
 	return &ModelError{Node: b.ID(), Op: b.Op, Attribute: attr, Reason: fmt.Sprintf(format, args...)}
 }
 
-func (b *NodeBase) unsupported(attr, format string, args ...any) error {
+// Unsupported returns an *UnsupportedError naming the node and the attribute (or input)
+// at fault.
+func (b *NodeBase) Unsupported(attr, format string, args ...any) error {
 	return &UnsupportedError{Node: b.ID(), Op: b.Op, Attribute: attr, Reason: fmt.Sprintf(format, args...)}
 }
 

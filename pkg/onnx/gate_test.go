@@ -1,4 +1,4 @@
-package onnxexport
+package onnx_test
 
 import (
 	"bytes"
@@ -14,16 +14,18 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fmkit/fmkit/internal/onnxpb"
+	"github.com/fmkit/fmkit/pkg/onnx"
+	"github.com/fmkit/fmkit/pkg/onnxexport"
 )
 
 // cnnModel is tinyModel with its parts open to change: input (batch,1,28,28) -> Conv
 // (filters 3x3) -> Relu -> MaxPool -> Flatten -> Gemm -> Softmax. edit changes the
 // message before it is encoded; the Gemm's K follows the pool's output.
-func cnnModel(t testing.TB, batch Dim, filters int64, edit func(m *onnxpb.ModelProto)) []byte {
+func cnnModel(t testing.TB, batch onnx.Dim, filters int64, edit func(m *onnxpb.ModelProto)) []byte {
 	t.Helper()
 	m := tinyModel(1)
 	g := m.Graph
-	g.Input[0] = tensorValueInfo("input", Float, batch, Dim{Value: 1}, Dim{Value: 28}, Dim{Value: 28})
+	g.Input[0] = tensorValueInfo("input", onnx.Float, batch, onnx.Dim{Value: 1}, onnx.Dim{Value: 28}, onnx.Dim{Value: 28})
 	rng := rand.New(rand.NewPCG(2, 2))
 	g.Initializer = []*onnxpb.TensorProto{randTensor(rng, "conv1.weight", filters, 1, 3, 3).ToProto(),
 		randTensor(rng, "conv1.bias", filters).ToProto(), randTensor(rng, "dense.weight", filters*13*13, 10).ToProto(),
@@ -92,7 +94,7 @@ func TestGateRefuses(t *testing.T) {
 		{"conv pads -5", cnnModel(t, sym(), 4, func(m *onnxpb.ModelProto) { setAttr(m, "conv1", attrInts("pads", -5, -5, -5, -5)) }),
 			model, []string{`node "conv1" (Conv)`, "pads", "[0] = -5, want >= 0"}},
 		{"conv bias of 7 for 32 channels", cnnModel(t, sym(), 32, func(m *onnxpb.ModelProto) {
-			m.Graph.Initializer[1] = NewFloat("conv1.bias", []int64{7}, make([]float32, 7)).ToProto()
+			m.Graph.Initializer[1] = onnx.NewFloat("conv1.bias", []int64{7}, make([]float32, 7)).ToProto()
 		}), model, []string{`node "conv1" (Conv)`, "input 2", "B [7], want (32)"}},
 		{"raw_data shorter than dims", cnnModel(t, sym(), 4, func(m *onnxpb.ModelProto) {
 			m.Graph.Initializer[1].RawData = m.Graph.Initializer[1].RawData[:8]
@@ -113,17 +115,17 @@ func TestGateRefuses(t *testing.T) {
 			setAttr(m, "pool1", attrInts("pads", 999, 999, 999, 999))
 		}), limit, []string{`node "pool1" (MaxPool)`, "kernel_shape [1000 1000]", "operations"}},
 		{"convolution workspace bomb", cnnModel(t, sym(), 1, func(m *onnxpb.ModelProto) {
-			m.Graph.Initializer[0] = NewFloat("conv1.weight", []int64{1, 1, 400, 400}, make([]float32, 400*400)).ToProto()
+			m.Graph.Initializer[0] = onnx.NewFloat("conv1.weight", []int64{1, 1, 400, 400}, make([]float32, 400*400)).ToProto()
 			setAttr(m, "conv1", attrInts("kernel_shape", 400, 400))
 			setAttr(m, "conv1", attrInts("pads", 399, 399, 399, 399))
 		}), limit, []string{`node "conv1" (Conv)`, "estimated memory"}},
 		{"auto_pad beside zero pads", cnnModel(t, sym(), 4, func(m *onnxpb.ModelProto) { setAttr(m, "conv1", attrString("auto_pad", "SAME_UPPER")) }),
 			model, []string{`node "conv1" (Conv)`, "pads", "together with auto_pad SAME_UPPER"}},
 		{"output declared INT64", cnnModel(t, sym(), 4, func(m *onnxpb.ModelProto) {
-			m.Graph.Output[0] = tensorValueInfo("probabilities", Int64, sym(), fixed(10))
+			m.Graph.Output[0] = tensorValueInfo("probabilities", onnx.Int64, sym(), fixed(10))
 		}), model, []string{`output "probabilities"`, "declared INT64, computed FLOAT"}},
 		{"output declared with 5 classes", cnnModel(t, sym(), 4, func(m *onnxpb.ModelProto) {
-			m.Graph.Output[0] = tensorValueInfo("probabilities", Float, sym(), fixed(5))
+			m.Graph.Output[0] = tensorValueInfo("probabilities", onnx.Float, sym(), fixed(5))
 		}), model, []string{`output "probabilities"`, "dim 1 declared 5, computed 10"}},
 		{"20,000 Relu nodes", reluChain(t, 20000), limit, []string{"graph", "20000 nodes", "limit of 4096"}},
 		{"graph attribute", cnnModel(t, sym(), 4, func(m *onnxpb.ModelProto) {
@@ -138,20 +140,20 @@ func TestGateRefuses(t *testing.T) {
 		{"op outside the claimed set", cnnModel(t, sym(), 4, func(m *onnxpb.ModelProto) { m.Graph.Node[1].OpType = proto.String("Hardmax") }),
 			unsupported, []string{`"relu1"`, `"Hardmax"`}},
 		{"symbolic image size", cnnModel(t, sym(), 4, func(m *onnxpb.ModelProto) {
-			m.Graph.Input[0] = tensorValueInfo("input", Float, sym(), fixed(1), Dim{Value: -1, Param: "H"}, fixed(28))
+			m.Graph.Input[0] = tensorValueInfo("input", onnx.Float, sym(), fixed(1), onnx.Dim{Value: -1, Param: "H"}, fixed(28))
 		}), unsupported, []string{`input "input"`, "dim 2 is H"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			gd, err := Gate(tc.model, nil, GateOptions{})
+			gd, err := onnx.Gate(tc.model, nil, onnx.GateOptions{})
 			if err == nil {
 				t.Fatalf("accepted (%d bytes per run, max batch %d)", gd.RunBytes, gd.MaxBatch)
 			}
 			t.Log(err)
-			var me *ModelError
-			var ue *UnsupportedError
-			var le *LimitError
-			var te *TensorError
+			var me *onnx.ModelError
+			var ue *onnx.UnsupportedError
+			var le *onnx.LimitError
+			var te *onnx.TensorError
 			ok := map[errKind]bool{model: errors.As(err, &me), unsupported: errors.As(err, &ue), limit: errors.As(err, &le), tensor: errors.As(err, &te)}[tc.kind]
 			if !ok {
 				t.Errorf("%T %v, want kind %d", err, err, tc.kind)
@@ -162,7 +164,7 @@ func TestGateRefuses(t *testing.T) {
 				}
 			}
 			// The native importer gives the same answer: one gate for both engines.
-			if _, _, ierr := Import(tc.model); ierr == nil || ierr.Error() != err.Error() {
+			if _, _, ierr := onnxexport.Import(tc.model); ierr == nil || ierr.Error() != err.Error() {
 				t.Errorf("Import: %v, want the gate's error", ierr)
 			}
 		})
@@ -180,29 +182,29 @@ func TestGateAccepts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gd, err := Gate(b, nil, GateOptions{})
+	gd, err := onnx.Gate(b, nil, onnx.GateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if gd.RunBytes != perImage || gd.FixedBatch != -1 || gd.MaxBatch != min(maxGateBatch, DefaultMaxActivationBytes/perImage) {
+	if gd.RunBytes != perImage || gd.FixedBatch != -1 || gd.MaxBatch != min(onnx.MaxGateBatch, onnx.DefaultMaxActivationBytes/perImage) {
 		t.Errorf("RunBytes %d (want %d), FixedBatch %d, MaxBatch %d", gd.RunBytes, perImage, gd.FixedBatch, gd.MaxBatch)
 	}
-	limited, err := Gate(b, nil, GateOptions{MaxActivationBytes: 10 * perImage})
+	limited, err := onnx.Gate(b, nil, onnx.GateOptions{MaxActivationBytes: 10 * perImage})
 	if err != nil || limited.MaxBatch != 10 {
 		t.Errorf("a limit of 10 images: %v, MaxBatch %d", err, limited.MaxBatch)
 	}
-	if _, err := Gate(b, nil, GateOptions{MaxActivationBytes: perImage - 1}); err == nil {
+	if _, err := onnx.Gate(b, nil, onnx.GateOptions{MaxActivationBytes: perImage - 1}); err == nil {
 		t.Error("a limit one byte below one image accepted the model")
 	}
-	fixed3, err := Gate(cnnModel(t, fixed(3), 4, nil), nil, GateOptions{})
+	fixed3, err := onnx.Gate(cnnModel(t, fixed(3), 4, nil), nil, onnx.GateOptions{})
 	if err != nil || fixed3.FixedBatch != 3 || fixed3.MaxBatch != 3 || fixed3.RunBytes <= 2*perImage {
 		t.Errorf("fixed batch 3: %v, %+v", err, fixed3)
 	}
-	given, err := Gate(b, [][]int64{{5, 1, 28, 28}}, GateOptions{})
+	given, err := onnx.Gate(b, [][]int64{{5, 1, 28, 28}}, onnx.GateOptions{})
 	if err != nil || given.MaxBatch != 5 || given.RunBytes < 5*(perImage-4*9*26*26) {
 		t.Errorf("given shapes: %v, %+v", err, given)
 	}
-	if _, err := Gate(b, [][]int64{{5, 1, 27, 28}}, GateOptions{}); err == nil || !strings.Contains(err.Error(), "dim 2 is declared 28") {
+	if _, err := onnx.Gate(b, [][]int64{{5, 1, 27, 28}}, onnx.GateOptions{}); err == nil || !strings.Contains(err.Error(), "dim 2 is declared 28") {
 		t.Errorf("a given shape the model does not take: %v", err)
 	}
 	for _, path := range []string{"../../testdata/onnx/tiny.onnx", torchBookDir + "/model.onnx", torchVariantsDir + "/model.onnx", "../../models/fmnist.onnx"} {
@@ -210,7 +212,7 @@ func TestGateAccepts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Gate(data, nil, GateOptions{}); err != nil {
+		if _, err := onnx.Gate(data, nil, onnx.GateOptions{}); err != nil {
 			t.Errorf("%s: %v", path, err)
 		}
 	}
@@ -221,7 +223,7 @@ func TestGateAccepts(t *testing.T) {
 // same bytes.
 func TestGateModelIsCanonical(t *testing.T) {
 	m := tinyModel(3)
-	m.Graph.ValueInfo = []*onnxpb.ValueInfoProto{tensorValueInfo("conv1.out", Float, fixed(99))} // a lie onnxruntime would read
+	m.Graph.ValueInfo = []*onnxpb.ValueInfoProto{tensorValueInfo("conv1.out", onnx.Float, fixed(99))} // a lie onnxruntime would read
 	m.Graph.Node[0].DocString = proto.String("secret notes")
 	m.Graph.Node[4].Attribute[0].Floats = []float32{1, 2, 3} // alpha, with a stray list beside its value
 	b, err := encodeModel(m)
@@ -229,7 +231,7 @@ func TestGateModelIsCanonical(t *testing.T) {
 		t.Fatal(err)
 	}
 	b = append(b, 0xfa, 0x3e, 3, 'x', 'y', 'z') // field 999, unknown to onnx.proto
-	gd, err := Gate(b, nil, GateOptions{})
+	gd, err := onnx.Gate(b, nil, onnx.GateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,16 +240,16 @@ func TestGateModelIsCanonical(t *testing.T) {
 		len(out.Graph.Node[4].Attribute[0].Floats) != 0 || len(out.ProtoReflect().GetUnknown()) != 0 {
 		t.Errorf("the gate's model keeps what it did not check: %v", out)
 	}
-	again, err := Gate(gd.Model, nil, GateOptions{})
+	again, err := onnx.Gate(gd.Model, nil, onnx.GateOptions{})
 	if err != nil || !bytes.Equal(again.Model, gd.Model) {
 		t.Errorf("gating the gate's model: %v, same bytes %v", err, err == nil && bytes.Equal(again.Model, gd.Model))
 	}
 	x := realImages(t, 4)
-	want, err := NativeEngine(b, []*Tensor{NewFloat("input", []int64{4, 1, 28, 28}, x)})
+	want, err := onnxexport.NativeEngine(b, []*onnx.Tensor{onnx.NewFloat("input", []int64{4, 1, 28, 28}, x)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := NativeEngine(gd.Model, []*Tensor{NewFloat("input", []int64{4, 1, 28, 28}, x)})
+	got, err := onnxexport.NativeEngine(gd.Model, []*onnx.Tensor{onnx.NewFloat("input", []int64{4, 1, 28, 28}, x)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +289,7 @@ func TestGateExternalData(t *testing.T) {
 	}
 	bias := make([]byte, 40)
 	for i := range 10 {
-		copy(bias[4*i:], NewFloat("", []int64{1}, []float32{float32(i) / 8}).ToProto().RawData)
+		copy(bias[4*i:], onnx.NewFloat("", []int64{1}, []float32{float32(i) / 8}).ToProto().RawData)
 	}
 	write := func(p string, b []byte) {
 		if err := os.WriteFile(p, b, 0o644); err != nil {
@@ -312,8 +314,8 @@ func TestGateExternalData(t *testing.T) {
 	}
 
 	refused := externalModel(t, "location", "bias.bin")
-	_, err := Gate(refused, nil, GateOptions{})
-	if !errors.Is(err, ErrExternalData) || !strings.Contains(err.Error(), `"dense.bias"`) {
+	_, err := onnx.Gate(refused, nil, onnx.GateOptions{})
+	if !errors.Is(err, onnx.ErrExternalData) || !strings.Contains(err.Error(), `"dense.bias"`) {
 		t.Errorf("no directory: %v, want ErrExternalData naming dense.bias", err)
 	}
 
@@ -343,7 +345,7 @@ func TestGateExternalData(t *testing.T) {
 		{"key twice", []string{"location", "bias.bin", "location", "../secret"}, "twice"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			gd, err := Gate(externalModel(t, tc.entries...), nil, GateOptions{ExternalDataDir: dir})
+			gd, err := onnx.Gate(externalModel(t, tc.entries...), nil, onnx.GateOptions{ExternalDataDir: dir})
 			if tc.want == "" {
 				if err != nil {
 					t.Fatal(err)

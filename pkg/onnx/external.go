@@ -1,4 +1,4 @@
-package onnxexport
+package onnx
 
 import (
 	"errors"
@@ -63,7 +63,7 @@ func inlineExternal(mp *onnxpb.ModelProto, dir string, modelBytes int) error {
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return fmt.Errorf("onnxexport: external data directory: %w", err)
+		return fmt.Errorf("onnx: external data directory: %w", err)
 	}
 	defer root.Close()
 	total := int64(modelBytes)
@@ -79,7 +79,7 @@ func inlineExternal(mp *onnxpb.ModelProto, dir string, modelBytes int) error {
 			return &TensorError{Tensor: t.GetName(), Field: "data_type", Err: ErrUnsupported,
 				Reason: fmt.Sprintf("data type %s is not supported (only FLOAT, INT64, BOOL)", dt)}
 		}
-		n, err := numElements(t.GetDims())
+		n, err := NumElements(t.GetDims())
 		if err != nil || n*dt.size() > MaxTensorBytes {
 			return fail(i, "dims", "dims %v: more than the %d-byte cap of a tensor", t.GetDims(), int64(MaxTensorBytes))
 		}

@@ -1,4 +1,4 @@
-package onnxexport
+package onnx
 
 import (
 	"fmt"
@@ -38,11 +38,11 @@ type DataSet struct {
 func LoadTestDir(dir string) (*TestCase, error) {
 	tc := &TestCase{Dir: dir, ModelPath: filepath.Join(dir, "model.onnx")}
 	if _, err := os.Stat(tc.ModelPath); err != nil {
-		return nil, fmt.Errorf("onnxexport: %w", err)
+		return nil, fmt.Errorf("onnx: %w", err)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("onnxexport: %w", err)
+		return nil, fmt.Errorf("onnx: %w", err)
 	}
 	type numbered struct {
 		n    int
@@ -81,7 +81,7 @@ func numberedName(name, prefix, suffix string) (int, bool) {
 func loadDataSet(dir string) (*DataSet, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("onnxexport: %w", err)
+		return nil, fmt.Errorf("onnx: %w", err)
 	}
 	ins := map[int]string{}
 	outs := map[int]string{}
@@ -98,7 +98,7 @@ func loadDataSet(dir string) (*DataSet, error) {
 		for i := range ts {
 			name, ok := m[i]
 			if !ok {
-				return nil, fmt.Errorf("onnxexport: %s: %s_%d.pb missing (have %d %s files)", dir, kind, i, len(m), kind)
+				return nil, fmt.Errorf("onnx: %s: %s_%d.pb missing (have %d %s files)", dir, kind, i, len(m), kind)
 			}
 			t, err := ReadTensorFile(filepath.Join(dir, name))
 			if err != nil {
@@ -121,7 +121,7 @@ func loadDataSet(dir string) (*DataSet, error) {
 // creating dir if needed. Each file is written atomically.
 func WriteTestDataSet(dir string, inputs, outputs []*Tensor) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("onnxexport: %w", err)
+		return fmt.Errorf("onnx: %w", err)
 	}
 	for i, t := range inputs {
 		if err := WriteTensorFile(filepath.Join(dir, fmt.Sprintf("input_%d.pb", i)), t); err != nil {

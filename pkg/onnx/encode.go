@@ -1,4 +1,4 @@
-package onnxexport
+package onnx
 
 import (
 	"fmt"
@@ -124,7 +124,7 @@ func encodeNode(n Node) ([]byte, error) {
 				t = c.Value
 			}
 			if t == nil {
-				return nil, nb.errorf(a.Name, "a tensor attribute outside Constant")
+				return nil, nb.Errorf(a.Name, "a tensor attribute outside Constant")
 			}
 			ab = ab.bytes(onnxwire.AttrT, encodeTensor(t, false))
 		case AttrFloats:
@@ -138,7 +138,7 @@ func encodeNode(n Node) ([]byte, error) {
 				ab = ab.bytes(onnxwire.AttrStrings, s)
 			}
 		default:
-			return nil, nb.errorf(a.Name, "attribute of type %s", a.Type)
+			return nil, nb.Errorf(a.Name, "attribute of type %s", a.Type)
 		}
 		ab = ab.varint(onnxwire.AttrType, uint64(a.Type))
 		b = b.bytes(onnxwire.NodeAttribute, ab)

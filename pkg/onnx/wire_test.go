@@ -1,4 +1,4 @@
-package onnxexport
+package onnx_test
 
 import (
 	"os"
@@ -9,6 +9,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fmkit/fmkit/internal/onnxpb"
+	"github.com/fmkit/fmkit/pkg/onnx"
+	"github.com/fmkit/fmkit/pkg/onnxexport"
 	"github.com/fmkit/fmkit/pkg/train"
 )
 
@@ -16,7 +18,7 @@ import (
 // model, checks that proto.Unmarshal takes it too and gives an equal message.
 func checkWireAgrees(t *testing.T, name string, b []byte) (fast bool) {
 	t.Helper()
-	got, ok := decodeModelWire(b)
+	got, ok := onnx.DecodeModelWire(b)
 	if !ok {
 		return false
 	}
@@ -48,8 +50,8 @@ func TestDecodeModelWireMatchesProto(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, opts := range []ExportOptions{{}, {Logits: true, Opset: 17}} {
-			b, err := Export(m, opts)
+		for _, opts := range []onnxexport.ExportOptions{{}, {Logits: true, Opset: 17}} {
+			b, err := onnxexport.Export(m, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,7 +135,7 @@ func TestDecodeModelWireDeclines(t *testing.T) {
 		{"packed floats not a multiple of 4", cat(varint(1, 7), msg(7, msg(5, varint(2, 1), msg(4, []byte{0, 0, 0}))))},
 	}
 	for _, tt := range tests {
-		if _, ok := decodeModelWire(tt.b); ok {
+		if _, ok := onnx.DecodeModelWire(tt.b); ok {
 			t.Errorf("%s: the wire decoder took it", tt.name)
 		}
 	}
@@ -143,11 +145,11 @@ func TestDecodeModelWireAliasesRawData(t *testing.T) {
 	// raw_data is not copied (the point of the fast path); Import copies the
 	// weights out, so the model does not change when the caller's bytes do.
 	m := train.BookModel(train.NewRNG(1))
-	b, err := Export(m, ExportOptions{})
+	b, err := onnxexport.Export(m, onnxexport.ExportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mp, ok := decodeModelWire(b)
+	mp, ok := onnx.DecodeModelWire(b)
 	if !ok {
 		t.Fatal("declined")
 	}
@@ -165,7 +167,7 @@ func TestDecodeModelWireAliasesRawData(t *testing.T) {
 	for i := range b {
 		b[i] ^= 0xff
 	}
-	imported, _, err := Import(b)
+	imported, _, err := onnxexport.Import(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +186,7 @@ func BenchmarkDecodeModel(b *testing.B) {
 	b.Run("wire", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
-			if _, ok := decodeModelWire(data); !ok {
+			if _, ok := onnx.DecodeModelWire(data); !ok {
 				b.Fatal("declined")
 			}
 		}
@@ -206,7 +208,7 @@ func FuzzDecodeModelWire(f *testing.F) {
 		}
 	}
 	if m, err := train.BuildModel("c4k3-bn-p2-a2s1-x0.5-f-d10", train.Shape{1, 8, 8}, train.NewRNG(1)); err == nil {
-		if b, err := Export(m, ExportOptions{Logits: true}); err == nil {
+		if b, err := onnxexport.Export(m, onnxexport.ExportOptions{Logits: true}); err == nil {
 			f.Add(b)
 		}
 	}

@@ -1,4 +1,4 @@
-package onnxexport
+package onnx
 
 import (
 	"errors"
@@ -109,7 +109,7 @@ type LimitError struct {
 
 // Error implements error.
 func (e *LimitError) Error() string {
-	return "onnxexport: " + where(e.Node, e.Op, "") + ": " + e.Reason + ", over the limit of " + e.limitText()
+	return "onnx: " + where(e.Node, e.Op, "") + ": " + e.Reason + ", over the limit of " + e.limitText()
 }
 
 func (e *LimitError) limitText() string {
@@ -194,6 +194,15 @@ func (o GateOptions) Check(model []byte, inputs [][]int64) ([]byte, int, error) 
 	return g.Model, int(g.MaxBatch), nil
 }
 
+// GateGraph is Gate for an engine that runs the lowered graph itself (the native engine):
+// it does not re-encode the model (Gated.Model is nil). values, when not nil, holds the
+// values of runtime inputs known in advance, by input index; the estimates fold them as
+// constants (the native engine binds all inputs but the first so). inputs may be nil, as
+// for Gate.
+func GateGraph(model []byte, inputs [][]int64, values []*Tensor, opts GateOptions) (*Gated, error) {
+	return gate(model, inputs, values, opts, false)
+}
+
 // gate is Gate; values, when not nil, holds the values of runtime inputs known in advance
 // (the native engine binds all inputs but the first as constants), by input index, and
 // encode says whether to build Gated.Model (the native engine only needs the graph).
@@ -240,7 +249,7 @@ func (gd *Gated) estimate(inputs [][]int64, values []*Tensor, o GateOptions) err
 			return &ModelError{Node: "graph", Attribute: "input", Reason: fmt.Sprintf("%d inputs given, the model has %d", len(inputs), len(g.Inputs))}
 		}
 		for i, in := range g.Inputs {
-			if err := in.checkShape(inputs[i]); err != nil {
+			if err := in.CheckShape(inputs[i]); err != nil {
 				return err
 			}
 			if i < len(values) && values[i] != nil && values[i].DataType != in.DataType {
@@ -269,7 +278,7 @@ func (gd *Gated) estimate(inputs [][]int64, values []*Tensor, o GateOptions) err
 			if i == 0 && len(in.Shape) > 0 && in.Shape[0].Value >= 0 {
 				gd.FixedBatch = in.Shape[0].Value
 			}
-			if err := in.checkShape(shape); err != nil {
+			if err := in.CheckShape(shape); err != nil {
 				return err
 			}
 			gd.Inputs = append(gd.Inputs, shape)
@@ -341,7 +350,7 @@ func (e *estimator) run(g *Graph, inputs [][]int64, values []*Tensor) error {
 		if i < len(values) && values[i] != nil {
 			consts[in.Name] = values[i]
 		}
-		n, _ := numElements(inputs[i])
+		n, _ := NumElements(inputs[i])
 		e.bytes += float64(n * in.DataType.size())
 	}
 	if e.bytes > e.limit {
@@ -361,7 +370,7 @@ func (e *estimator) run(g *Graph, inputs [][]int64, values []*Tensor) error {
 				constant = false
 			}
 		}
-		out, err := inferNode(n, in, func(name string) *Tensor { return consts[name] })
+		out, err := InferNode(n, in, func(name string) *Tensor { return consts[name] })
 		if err != nil {
 			return err
 		}
@@ -390,17 +399,17 @@ func (e *estimator) run(g *Graph, inputs [][]int64, values []*Tensor) error {
 		e.flops += flops
 		if e.total() > e.limit {
 			return &LimitError{Node: b.ID(), Op: b.Op, Limit: LimitActivation, Value: e.total(), Max: e.limit,
-				Reason: fmt.Sprintf("output %q %s%v%s brings the estimated memory of one run to %s", b.output(0), out[0].DataType, out[0].Shape, windowNote(n), formatBytes(e.total()))}
+				Reason: fmt.Sprintf("output %q %s%v%s brings the estimated memory of one run to %s", b.Output(0), out[0].DataType, out[0].Shape, windowNote(n), formatBytes(e.total()))}
 		}
 		for i, t := range out {
-			if c, err := numElements(t.Shape); err != nil || c*t.DataType.size() > MaxTensorBytes {
+			if c, err := NumElements(t.Shape); err != nil || c*t.DataType.size() > MaxTensorBytes {
 				return &LimitError{Node: b.ID(), Op: b.Op, Limit: LimitTensor, Value: math.Inf(1), Max: MaxTensorBytes,
-					Reason: fmt.Sprintf("output %q would be %s%v%s", b.output(i), t.DataType, t.Shape, windowNote(n))}
+					Reason: fmt.Sprintf("output %q would be %s%v%s", b.Output(i), t.DataType, t.Shape, windowNote(n))}
 			}
 		}
 		if e.flops > e.flopLimit {
 			return &LimitError{Node: b.ID(), Op: b.Op, Limit: LimitFLOPs, Value: e.flops / e.samples, Max: e.flopLimit / e.samples,
-				Reason: fmt.Sprintf("output %q %s%v%s brings the estimated work to %s per sample", b.output(0), out[0].DataType, out[0].Shape, windowNote(n), formatFLOPs(e.flops/e.samples))}
+				Reason: fmt.Sprintf("output %q %s%v%s brings the estimated work to %s per sample", b.Output(0), out[0].DataType, out[0].Shape, windowNote(n), formatFLOPs(e.flops/e.samples))}
 		}
 		for i, name := range b.Outputs {
 			if name != "" && i < len(out) {
@@ -416,7 +425,7 @@ func (e *estimator) run(g *Graph, inputs [][]int64, values []*Tensor) error {
 					vals[i] = consts[name]
 				}
 			}
-			res, err := evalNode(n, vals, out)
+			res, err := EvalNode(n, vals, out)
 			if err != nil {
 				return err
 			}
@@ -473,7 +482,7 @@ func checkPoolPads(n Node) error {
 	}
 	for i, p := range w.Pads {
 		if k := w.KernelShape[i%len(w.KernelShape)]; p >= k {
-			return n.Base().unsupported("pads", "%v: pad %d is not smaller than the window %v", w.Pads, p, w.KernelShape)
+			return n.Base().Unsupported("pads", "%v: pad %d is not smaller than the window %v", w.Pads, p, w.KernelShape)
 		}
 	}
 	return nil

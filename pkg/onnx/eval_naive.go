@@ -1,4 +1,4 @@
-package onnxexport
+package onnx
 
 import (
 	"fmt"
@@ -28,10 +28,10 @@ func EvalNaive(g *Graph, inputs map[string]*Tensor) ([]*Tensor, error) {
 			return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name),
 				Reason: fmt.Sprintf("type %s, declared %s", t.DataType, in.DataType)}
 		}
-		if err := in.checkShape(t.Dims); err != nil {
+		if err := in.CheckShape(t.Dims); err != nil {
 			return nil, err
 		}
-		if n, _ := numElements(t.Dims); n != int64(t.Len()) {
+		if n, _ := NumElements(t.Dims); n != int64(t.Len()) {
 			return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name),
 				Reason: fmt.Sprintf("dims %v do not match its %d elements", t.Dims, t.Len())}
 		}
@@ -47,11 +47,11 @@ func EvalNaive(g *Graph, inputs map[string]*Tensor) ([]*Tensor, error) {
 				types[i] = TensorType{in[i].DataType, in[i].Dims}
 			}
 		}
-		outTypes, err := inferNode(n, types, func(name string) *Tensor { return values[name] })
+		outTypes, err := InferNode(n, types, func(name string) *Tensor { return values[name] })
 		if err != nil {
 			return nil, err
 		}
-		out, err := evalNode(n, in, outTypes)
+		out, err := EvalNode(n, in, outTypes)
 		if err != nil {
 			return nil, err
 		}
@@ -71,8 +71,9 @@ func EvalNaive(g *Graph, inputs map[string]*Tensor) ([]*Tensor, error) {
 	return res, nil
 }
 
-// evalNode computes n's outputs; the types were checked by inferNode.
-func evalNode(n Node, in []*Tensor, types []TensorType) ([]*Tensor, error) {
+// EvalNode computes n's outputs with the reference kernels, given the output types
+// InferNode found (which checked the inputs).
+func EvalNode(n Node, in []*Tensor, types []TensorType) ([]*Tensor, error) {
 	b := n.Base()
 	newOut := func(i int) *Tensor {
 		t := &Tensor{DataType: types[i].DataType, Dims: types[i].Shape}
@@ -89,8 +90,8 @@ func evalNode(n Node, in []*Tensor, types []TensorType) ([]*Tensor, error) {
 	switch n := n.(type) {
 	case *Conv:
 		y := newOut(0)
-		win, _ := n.Window.resolve(b, len(in[0].Dims)-2, in[1].Dims[2:])
-		_, pads, _ := win.outputShape(b, in[0].Dims)
+		win, _ := n.Window.Resolve(b, len(in[0].Dims)-2, in[1].Dims[2:])
+		_, pads, _ := win.OutputShape(b, in[0].Dims)
 		var bias []float32
 		if in := in[2:]; len(in) > 0 && in[0] != nil {
 			bias = in[0].Float
@@ -99,16 +100,16 @@ func evalNode(n Node, in []*Tensor, types []TensorType) ([]*Tensor, error) {
 		return []*Tensor{y}, nil
 	case *MaxPool:
 		y := newOut(0)
-		win, _ := n.Window.resolve(b, len(in[0].Dims)-2, nil)
-		_, pads, _ := win.outputShape(b, in[0].Dims)
+		win, _ := n.Window.Resolve(b, len(in[0].Dims)-2, nil)
+		_, pads, _ := win.OutputShape(b, in[0].Dims)
 		if err := poolNaive(b, in[0], win, pads, false, false, y); err != nil {
 			return nil, err
 		}
 		return []*Tensor{y}, nil
 	case *AveragePool:
 		y := newOut(0)
-		win, _ := n.Window.resolve(b, len(in[0].Dims)-2, nil)
-		_, pads, _ := win.outputShape(b, in[0].Dims)
+		win, _ := n.Window.Resolve(b, len(in[0].Dims)-2, nil)
+		_, pads, _ := win.OutputShape(b, in[0].Dims)
 		if err := poolNaive(b, in[0], win, pads, true, n.CountIncludePad, y); err != nil {
 			return nil, err
 		}
@@ -176,7 +177,7 @@ func evalNode(n Node, in []*Tensor, types []TensorType) ([]*Tensor, error) {
 	case *Constant:
 		return []*Tensor{copyAs(n.Value, n.Value.Dims)}, nil
 	}
-	panic(fmt.Sprintf("onnxexport: evalNode: unhandled node type %T", n))
+	panic(fmt.Sprintf("onnx: evalNode: unhandled node type %T", n))
 }
 
 // copyAs returns a deep copy of t with the given dims (same element count).
@@ -293,7 +294,7 @@ func poolNaive(b *NodeBase, x *Tensor, win Window, pads []int64, avg, countPad b
 				}
 			}
 			if inCount == 0 {
-				return b.errorf("kernel_shape", "output position %v: the window covers no input element", o)
+				return b.Errorf("kernel_shape", "output position %v: the window covers no input element", o)
 			}
 			if !avg {
 				y.Float[pl*outSize+op] = float32(best)

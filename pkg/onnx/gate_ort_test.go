@@ -1,6 +1,6 @@
 //go:build cgo
 
-package onnxexport
+package onnx_test
 
 import (
 	"bufio"
@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fmkit/fmkit/internal/onnxpb"
+	"github.com/fmkit/fmkit/pkg/onnx"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 )
 
@@ -40,7 +41,7 @@ import (
 // another (starting onnxruntime once), and a crash is confirmed in a fresh child before it
 // is blamed on the input.
 //
-//	go test -run '^$' -fuzz '^FuzzGateORT$' -fuzztime 10m ./pkg/onnxexport/
+//	go test -run '^$' -fuzz '^FuzzGateORT$' -fuzztime 10m ./pkg/onnx/
 func FuzzGateORT(f *testing.F) {
 	lib := ortLibraryPath()
 	if lib == "" {
@@ -60,11 +61,11 @@ func FuzzGateORT(f *testing.F) {
 	})
 	f.Fuzz(func(t *testing.T, seed uint8, edits []byte) {
 		data := editModel(seeds[int(seed)%len(seeds)], edits)
-		gd, err := Gate(data, nil, GateOptions{})
+		gd, err := onnx.Gate(data, nil, onnx.GateOptions{})
 		if err != nil {
 			return
 		}
-		again, err := Gate(gd.Model, nil, GateOptions{})
+		again, err := onnx.Gate(gd.Model, nil, onnx.GateOptions{})
 		if err != nil {
 			t.Fatalf("the gate refuses its own model: %v", err)
 		}
@@ -72,7 +73,7 @@ func FuzzGateORT(f *testing.F) {
 			t.Fatal("gating the gate's model changes it")
 		}
 		for _, in := range gd.Graph.Inputs {
-			if in.DataType != Float {
+			if in.DataType != onnx.Float {
 				return // RunGeneric feeds float inputs only
 			}
 		}
@@ -397,7 +398,7 @@ func TestGateORTChildCatchesCrashes(t *testing.T) {
 	if lib == "" {
 		t.Skip("onnxruntime library not available (make setup)")
 	}
-	good, err := Gate(gateSeeds(t)[0], nil, GateOptions{})
+	good, err := onnx.Gate(gateSeeds(t)[0], nil, onnx.GateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +446,7 @@ func firstLines(s string, n int) string {
 func TestGateSeedsPass(t *testing.T) {
 	lib := ortLibraryPath()
 	for i, s := range gateSeeds(t) {
-		gd, err := Gate(s, nil, GateOptions{})
+		gd, err := onnx.Gate(s, nil, onnx.GateOptions{})
 		if err != nil {
 			t.Errorf("seed %d: %v", i, err)
 			continue
@@ -461,7 +462,7 @@ func TestGateSeedsPass(t *testing.T) {
 			}
 			in[j] = fmrt.Tensor{Shape: shape, Data: make([]float32, n)}
 		}
-		if _, err := fmrt.RunGeneric(gd.Model, in, fmrt.ORTOptions{Gate: GateOptions{}.Check, LibraryPath: lib, IntraOpThreads: 1}); err != nil {
+		if _, err := fmrt.RunGeneric(gd.Model, in, fmrt.ORTOptions{Gate: onnx.GateOptions{}.Check, LibraryPath: lib, IntraOpThreads: 1}); err != nil {
 			t.Errorf("seed %d: onnxruntime: %v", i, err)
 		}
 	}
@@ -471,12 +472,12 @@ func TestGateSeedsPass(t *testing.T) {
 // that mutations land in the structure and attributes rather than in weight bytes.
 func gateSeeds(tb testing.TB) [][]byte {
 	rng := rand.New(rand.NewPCG(5, 5))
-	r := func(name string, dims ...int64) *Tensor { return randTensor(rng, name, dims...) }
+	r := func(name string, dims ...int64) *onnx.Tensor { return randTensor(rng, name, dims...) }
 	var seeds [][]byte
 	// Conv (pads, strides), Relu, MaxPool, AveragePool (pads, count_include_pad), Flatten,
 	// Gemm (transB, bias), Softmax.
 	seeds = append(seeds, graphModel(tb, 13, dims(1, 6, 6), []string{"y"},
-		[]*Tensor{r("w", 2, 1, 3, 3), r("b", 2), r("g", 3, 32), r("c", 3)},
+		[]*onnx.Tensor{r("w", 2, 1, 3, 3), r("b", 2), r("g", 3, 32), r("c", 3)},
 		node("conv", "Conv", []string{"x", "w", "b"}, []string{"c1"}, attrInts("kernel_shape", 3, 3), attrInts("pads", 1, 1, 1, 1), attrInts("strides", 1, 1)),
 		node("relu", "Relu", []string{"c1"}, []string{"r1"}),
 		node("mp", "MaxPool", []string{"r1"}, []string{"p1"}, attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)),
@@ -486,7 +487,7 @@ func gateSeeds(tb testing.TB) [][]byte {
 		node("sm", "Softmax", []string{"l"}, []string{"y"}, attrInt("axis", 1))))
 	// BatchNormalization, MatMul, Add, Dropout, Identity, Reshape with a constant shape.
 	seeds = append(seeds, graphModel(tb, 13, dims(4), []string{"y"},
-		[]*Tensor{r("s", 4), r("bb", 4), r("m", 4), NewFloat("v", []int64{4}, []float32{1, 2, 0.5, 1}), r("w", 4, 3), r("a", 3), ints("shape", 0, 3)},
+		[]*onnx.Tensor{r("s", 4), r("bb", 4), r("m", 4), onnx.NewFloat("v", []int64{4}, []float32{1, 2, 0.5, 1}), r("w", 4, 3), r("a", 3), ints("shape", 0, 3)},
 		node("bn", "BatchNormalization", []string{"x", "s", "bb", "m", "v"}, []string{"n"}, attrFloat("epsilon", 1e-3)),
 		node("mm", "MatMul", []string{"n", "w"}, []string{"h"}),
 		node("add", "Add", []string{"h", "a"}, []string{"h2"}),
@@ -495,8 +496,8 @@ func gateSeeds(tb testing.TB) [][]byte {
 		node("rs", "Reshape", []string{"i", "shape"}, []string{"y"})))
 	// Constant, Reshape from it, Flatten with a negative axis, Conv with auto_pad, MaxPool
 	// with ceil_mode and dilations.
-	shape := NewInt64("", []int64{4}, []int64{-1, 1, 4, 6})
-	seeds = append(seeds, graphModel(tb, 13, dims(2, 12), []string{"y"}, []*Tensor{r("w", 1, 1, 2, 2)},
+	shape := onnx.NewInt64("", []int64{4}, []int64{-1, 1, 4, 6})
+	seeds = append(seeds, graphModel(tb, 13, dims(2, 12), []string{"y"}, []*onnx.Tensor{r("w", 1, 1, 2, 2)},
 		&onnxpb.NodeProto{Name: ptr("k"), OpType: ptr("Constant"), Output: []string{"shape"}, Attribute: []*onnxpb.AttributeProto{attrTensor("value", shape)}},
 		node("rs", "Reshape", []string{"x", "shape"}, []string{"img"}),
 		node("conv", "Conv", []string{"img", "w"}, []string{"c"}, attrString("auto_pad", "VALID"), attrInts("dilations", 1, 2)),
@@ -562,7 +563,7 @@ func editModel(data, edits []byte) []byte {
 				continue
 			}
 			size := int64(4)
-			if tp.GetDataType() == int32(Int64) {
+			if tp.GetDataType() == int32(onnx.Int64) {
 				size = 8
 			}
 			tp.RawData = make([]byte, n*size)
@@ -601,7 +602,7 @@ func editModel(data, edits []byte) []byte {
 			if len(nodes) == 0 {
 				continue
 			}
-			nodes[a%len(nodes)].OpType = ptr(ClaimedOps[int(b)%len(ClaimedOps)])
+			nodes[a%len(nodes)].OpType = ptr(onnx.ClaimedOps[int(b)%len(onnx.ClaimedOps)])
 		case 6: // a float attribute to a special value
 			specials := []float32{0, -1, 1e30, -1e30, float32(math.NaN()), float32(math.Inf(1)), 1e-30, 0.5}
 			for _, n := range nodes {
@@ -614,7 +615,7 @@ func editModel(data, edits []byte) []byte {
 			}
 		case 7: // the opset
 			if len(mp.OpsetImport) > 0 {
-				mp.OpsetImport[0].Version = ptr(int64(MinOpset + int(b)%(MaxOpset-MinOpset+1)))
+				mp.OpsetImport[0].Version = ptr(int64(onnx.MinOpset + int(b)%(onnx.MaxOpset-onnx.MinOpset+1)))
 			}
 		case 8: // rewire an input of a node to another value
 			if len(nodes) == 0 {

@@ -1,4 +1,4 @@
-package onnxexport
+package onnx
 
 import (
 	"fmt"
@@ -103,7 +103,7 @@ func (g *Graph) InferShapes(inputs map[string][]int64) (map[string]TensorType, e
 				shape[i] = d.Value
 			}
 		}
-		if err := in.checkShape(shape); err != nil {
+		if err := in.CheckShape(shape); err != nil {
 			return nil, err
 		}
 		types[in.Name] = TensorType{in.DataType, shape}
@@ -116,7 +116,7 @@ func (g *Graph) InferShapes(inputs map[string][]int64) (map[string]TensorType, e
 				in[i] = types[name]
 			}
 		}
-		out, err := inferNode(n, in, func(string) *Tensor { return nil })
+		out, err := InferNode(n, in, func(string) *Tensor { return nil })
 		if err != nil {
 			return nil, err
 		}
@@ -129,10 +129,10 @@ func (g *Graph) InferShapes(inputs map[string][]int64) (map[string]TensorType, e
 	return types, nil
 }
 
-// checkShape checks a concrete shape against the declared one.
-func (v ValueInfo) checkShape(shape []int64) error {
+// CheckShape checks a concrete shape against the declared one.
+func (v ValueInfo) CheckShape(shape []int64) error {
 	place := fmt.Sprintf("input %q", v.Name)
-	if _, err := numElements(shape); err != nil {
+	if _, err := NumElements(shape); err != nil {
 		return &ModelError{Node: "graph", Attribute: place, Reason: err.Error()}
 	}
 	if v.Shape == nil {
@@ -149,18 +149,18 @@ func (v ValueInfo) checkShape(shape []int64) error {
 	return nil
 }
 
-// inferNode computes the output types of n from its input types (zero TensorType for an
+// InferNode computes the output types of n from its input types (zero TensorType for an
 // absent optional input). value returns a runtime value by name, or nil when only static
 // types are known (used for Reshape's shape input).
-func inferNode(n Node, in []TensorType, value func(string) *Tensor) ([]TensorType, error) {
+func InferNode(n Node, in []TensorType, value func(string) *Tensor) ([]TensorType, error) {
 	b := n.Base()
 	want := func(i int, dt DataType, minRank, maxRank int) error {
 		t := in[i]
 		if t.DataType != dt {
-			return b.errorf("input "+strconv.Itoa(i), "type %s, want %s", t.DataType, dt)
+			return b.Errorf("input "+strconv.Itoa(i), "type %s, want %s", t.DataType, dt)
 		}
 		if len(t.Shape) < minRank || (maxRank >= 0 && len(t.Shape) > maxRank) {
-			return b.errorf("input "+strconv.Itoa(i), "shape %v: rank %d outside %d..%d", t.Shape, len(t.Shape), minRank, maxRank)
+			return b.Errorf("input "+strconv.Itoa(i), "shape %v: rank %d outside %d..%d", t.Shape, len(t.Shape), minRank, maxRank)
 		}
 		return nil
 	}
@@ -175,21 +175,21 @@ func inferNode(n Node, in []TensorType, value func(string) *Tensor) ([]TensorTyp
 		}
 		w := in[1].Shape
 		if w[1] != x[1] {
-			return nil, b.errorf("input 1", "W %v has %d input channels, X %v has %d (group=1)", w, w[1], x, x[1])
+			return nil, b.Errorf("input 1", "W %v has %d input channels, X %v has %d (group=1)", w, w[1], x, x[1])
 		}
-		if b.input(2) != "" {
+		if b.Input(2) != "" {
 			if err := want(2, Float, 1, 1); err != nil {
 				return nil, err
 			}
 			if in[2].Shape[0] != w[0] {
-				return nil, b.errorf("input 2", "B %v, want (%d)", in[2].Shape, w[0])
+				return nil, b.Errorf("input 2", "B %v, want (%d)", in[2].Shape, w[0])
 			}
 		}
-		win, err := n.Window.resolve(b, len(x)-2, w[2:])
+		win, err := n.Window.Resolve(b, len(x)-2, w[2:])
 		if err != nil {
 			return nil, err
 		}
-		out, _, err := win.outputShape(b, x)
+		out, _, err := win.OutputShape(b, x)
 		if err != nil {
 			return nil, err
 		}
@@ -206,11 +206,11 @@ func inferNode(n Node, in []TensorType, value func(string) *Tensor) ([]TensorTyp
 			return nil, err
 		}
 		x := in[0].Shape
-		win, err := win.resolve(b, len(x)-2, nil)
+		win, err := win.Resolve(b, len(x)-2, nil)
 		if err != nil {
 			return nil, err
 		}
-		out, _, err := win.outputShape(b, x)
+		out, _, err := win.OutputShape(b, x)
 		if err != nil {
 			return nil, err
 		}
@@ -225,7 +225,7 @@ func inferNode(n Node, in []TensorType, value func(string) *Tensor) ([]TensorTyp
 				return nil, err
 			}
 			if in[i].Shape[0] != c {
-				return nil, b.errorf("input "+strconv.Itoa(i), "shape %v, want (%d)", in[i].Shape, c)
+				return nil, b.Errorf("input "+strconv.Itoa(i), "shape %v, want (%d)", in[i].Shape, c)
 			}
 		}
 		return []TensorType{in[0]}, nil
@@ -245,14 +245,14 @@ func inferNode(n Node, in []TensorType, value func(string) *Tensor) ([]TensorTyp
 			k2, nn = nn, k2
 		}
 		if k != k2 {
-			return nil, b.errorf("input 1", "A' is (%d,%d) but B' is (%d,%d)", m, k, k2, nn)
+			return nil, b.Errorf("input 1", "A' is (%d,%d) but B' is (%d,%d)", m, k, k2, nn)
 		}
-		if b.input(2) != "" {
+		if b.Input(2) != "" {
 			if err := want(2, Float, 0, 2); err != nil {
 				return nil, err
 			}
-			if _, err := broadcastShapes(in[2].Shape, []int64{m, nn}); err != nil || !unidirectional(in[2].Shape, []int64{m, nn}) {
-				return nil, b.errorf("input 2", "C %v does not broadcast to (%d,%d)", in[2].Shape, m, nn)
+			if _, err := BroadcastShapes(in[2].Shape, []int64{m, nn}); err != nil || !unidirectional(in[2].Shape, []int64{m, nn}) {
+				return nil, b.Errorf("input 2", "C %v does not broadcast to (%d,%d)", in[2].Shape, m, nn)
 			}
 		}
 		return []TensorType{{Float, []int64{m, nn}}}, nil
@@ -265,7 +265,7 @@ func inferNode(n Node, in []TensorType, value func(string) *Tensor) ([]TensorTyp
 		}
 		out, _, _, _, _, err := matmulShapes(in[0].Shape, in[1].Shape)
 		if err != nil {
-			return nil, b.errorf("inputs", "%v", err)
+			return nil, b.Errorf("inputs", "%v", err)
 		}
 		return []TensorType{{Float, out}}, nil
 	case *Add:
@@ -275,9 +275,9 @@ func inferNode(n Node, in []TensorType, value func(string) *Tensor) ([]TensorTyp
 		if err := want(1, Float, 0, -1); err != nil {
 			return nil, err
 		}
-		out, err := broadcastShapes(in[0].Shape, in[1].Shape)
+		out, err := BroadcastShapes(in[0].Shape, in[1].Shape)
 		if err != nil {
-			return nil, b.errorf("inputs", "%v", err)
+			return nil, b.Errorf("inputs", "%v", err)
 		}
 		return []TensorType{{Float, out}}, nil
 	case *Relu:
@@ -287,7 +287,7 @@ func inferNode(n Node, in []TensorType, value func(string) *Tensor) ([]TensorTyp
 		return []TensorType{in[0]}, nil
 	case *Identity:
 		if !in[0].DataType.Supported() {
-			return nil, b.errorf("input 0", "type %s", in[0].DataType)
+			return nil, b.Errorf("input 0", "type %s", in[0].DataType)
 		}
 		return []TensorType{in[0]}, nil
 	case *Dropout:
@@ -295,7 +295,7 @@ func inferNode(n Node, in []TensorType, value func(string) *Tensor) ([]TensorTyp
 			return nil, err
 		}
 		out := []TensorType{in[0]}
-		if b.output(1) != "" {
+		if b.Output(1) != "" {
 			out = append(out, TensorType{Bool, in[0].Shape})
 			if n.maskIsFloat() {
 				out[1].DataType = Float
@@ -304,7 +304,7 @@ func inferNode(n Node, in []TensorType, value func(string) *Tensor) ([]TensorTyp
 		return out, nil
 	case *Flatten:
 		x := in[0].Shape
-		axis, err := normAxis(b, "axis", n.Axis, len(x), true)
+		axis, err := NormAxis(b, "axis", n.Axis, len(x), true)
 		if err != nil {
 			return nil, err
 		}
@@ -313,7 +313,7 @@ func inferNode(n Node, in []TensorType, value func(string) *Tensor) ([]TensorTyp
 		if err := want(0, Float, 1, -1); err != nil {
 			return nil, err
 		}
-		if _, err := normAxis(b, "axis", n.Axis, len(in[0].Shape), false); err != nil {
+		if _, err := NormAxis(b, "axis", n.Axis, len(in[0].Shape), false); err != nil {
 			return nil, err
 		}
 		return []TensorType{in[0]}, nil
@@ -325,9 +325,9 @@ func inferNode(n Node, in []TensorType, value func(string) *Tensor) ([]TensorTyp
 		if shape == nil {
 			t := value(b.Inputs[1])
 			if t == nil {
-				return nil, b.errorf("input 1", "the shape is not a constant; it is only known at run time")
+				return nil, b.Errorf("input 1", "the shape is not a constant; it is only known at run time")
 			}
-			if err := checkReshapeShape(b, t, n.AllowZero); err != nil {
+			if err := CheckReshapeShape(b, t, n.AllowZero); err != nil {
 				return nil, err
 			}
 			shape = t.Int64
@@ -340,17 +340,17 @@ func inferNode(n Node, in []TensorType, value func(string) *Tensor) ([]TensorTyp
 	case *Constant:
 		return []TensorType{{n.Value.DataType, n.Value.Dims}}, nil
 	}
-	panic(fmt.Sprintf("onnxexport: inferNode: unhandled node type %T", n))
+	panic(fmt.Sprintf("onnx: inferNode: unhandled node type %T", n))
 }
 
 // maskIsFloat reports whether the mask output has X's type (opsets before 10) rather
 // than BOOL.
 func (n *Dropout) maskIsFloat() bool { return n.floatMask }
 
-// resolve returns a copy of w with every default filled in for rank spatial axes and
+// Resolve returns a copy of w with every default filled in for rank spatial axes and
 // the kernel taken from kernel (Conv's W) when the attribute is absent; it checks that
-// the attributes agree with the input rank and W.
-func (w Window) resolve(b *NodeBase, rank int, kernel []int64) (Window, error) {
+// the attributes agree with the input rank and W. b names the node in errors.
+func (w Window) Resolve(b *NodeBase, rank int, kernel []int64) (Window, error) {
 	r := w
 	if r.Strides == nil {
 		r.fillDefaults(rank)
@@ -359,42 +359,42 @@ func (w Window) resolve(b *NodeBase, rank int, kernel []int64) (Window, error) {
 		r.KernelShape = kernel
 	}
 	if len(r.KernelShape) != rank || len(r.Strides) != rank || len(r.Dilations) != rank || len(r.Pads) != 2*rank {
-		return r, b.errorf("kernel_shape", "window attributes have %d spatial axes, the input has %d", len(r.Strides), rank)
+		return r, b.Errorf("kernel_shape", "window attributes have %d spatial axes, the input has %d", len(r.Strides), rank)
 	}
 	if kernel != nil {
 		for i := range kernel {
 			if kernel[i] != r.KernelShape[i] {
-				return r, b.errorf("kernel_shape", "%v does not match W's spatial shape %v", r.KernelShape, kernel)
+				return r, b.Errorf("kernel_shape", "%v does not match W's spatial shape %v", r.KernelShape, kernel)
 			}
 		}
 	}
 	return r, nil
 }
 
-// outputShape returns the output shape (N, C, O1..On) for input x and the pads applied
-// (begins then ends).
-func (w Window) outputShape(b *NodeBase, x []int64) ([]int64, []int64, error) {
+// OutputShape returns the output shape (N, C, O1..On) for input x and the pads applied
+// (begins then ends), with WindowOutput on each spatial axis of a resolved window.
+func (w Window) OutputShape(b *NodeBase, x []int64) ([]int64, []int64, error) {
 	rank := len(x) - 2
 	out := append([]int64{}, x...)
 	pads := make([]int64, 2*rank)
 	for i := 0; i < rank; i++ {
 		o, pb, pe, err := WindowOutput(x[2+i], w.KernelShape[i], w.Strides[i], w.Dilations[i], w.Pads[i], w.Pads[rank+i], w.AutoPad, w.CeilMode)
 		if err != nil {
-			return nil, nil, b.errorf("kernel_shape", "spatial axis %d: %v", i, err)
+			return nil, nil, b.Errorf("kernel_shape", "spatial axis %d: %v", i, err)
 		}
 		out[2+i], pads[i], pads[rank+i] = o, pb, pe
 	}
 	return out, pads, nil
 }
 
-// normAxis maps axis into [0, rank) (or [0, rank] when inclusive, as Flatten allows).
-func normAxis(b *NodeBase, attr string, axis int64, rank int, inclusive bool) (int, error) {
+// NormAxis maps axis into [0, rank) (or [0, rank] when inclusive, as Flatten allows).
+func NormAxis(b *NodeBase, attr string, axis int64, rank int, inclusive bool) (int, error) {
 	hi := int64(rank)
 	if !inclusive {
 		hi--
 	}
 	if axis < -int64(rank) || axis > hi {
-		return 0, b.errorf(attr, "= %d is out of range for rank %d", axis, rank)
+		return 0, b.Errorf(attr, "= %d is out of range for rank %d", axis, rank)
 	}
 	if axis < 0 {
 		axis += int64(rank)
@@ -410,8 +410,8 @@ func prod(d []int64) int64 {
 	return p
 }
 
-// broadcastShapes returns the numpy (multidirectional) broadcast of a and b.
-func broadcastShapes(a, b []int64) ([]int64, error) {
+// BroadcastShapes returns the numpy (multidirectional) broadcast of a and b.
+func BroadcastShapes(a, b []int64) ([]int64, error) {
 	n := max(len(a), len(b))
 	out := make([]int64, n)
 	for i := 0; i < n; i++ {
@@ -436,7 +436,7 @@ func broadcastShapes(a, b []int64) ([]int64, error) {
 
 // unidirectional reports whether c broadcasts to target without changing target.
 func unidirectional(c, target []int64) bool {
-	out, err := broadcastShapes(c, target)
+	out, err := BroadcastShapes(c, target)
 	if err != nil || len(out) != len(target) {
 		return false
 	}
@@ -464,7 +464,7 @@ func matmulShapes(a, b []int64) (out, batch []int64, m, k, n int64, err error) {
 	if k != k2 {
 		return nil, nil, 0, 0, 0, fmt.Errorf("MatMul of %v and %v: inner sizes %d and %d differ", a, b, k, k2)
 	}
-	batch, err = broadcastShapes(aa[:len(aa)-2], bb[:len(bb)-2])
+	batch, err = BroadcastShapes(aa[:len(aa)-2], bb[:len(bb)-2])
 	if err != nil {
 		return nil, nil, 0, 0, 0, err
 	}
@@ -486,7 +486,7 @@ func reshapeShape(b *NodeBase, x, shape []int64, allowZero bool) ([]int64, error
 		switch {
 		case v == 0 && !allowZero:
 			if i >= len(x) {
-				return nil, b.errorf("input 1", "shape[%d] = 0 copies a dimension the input %v does not have", i, x)
+				return nil, b.Errorf("input 1", "shape[%d] = 0 copies a dimension the input %v does not have", i, x)
 			}
 			out[i] = x[i]
 		case v == -1:
@@ -496,20 +496,20 @@ func reshapeShape(b *NodeBase, x, shape []int64, allowZero bool) ([]int64, error
 			out[i] = v
 		}
 		if out[i] != 0 && known > MaxTensorBytes/out[i] {
-			return nil, b.errorf("input 1", "shape %v is too large", shape)
+			return nil, b.Errorf("input 1", "shape %v is too large", shape)
 		}
 		known *= out[i]
 	}
 	total := prod(x)
 	if neg >= 0 {
 		if known == 0 || total%known != 0 {
-			return nil, b.errorf("input 1", "cannot infer -1 in shape %v for input %v", shape, x)
+			return nil, b.Errorf("input 1", "cannot infer -1 in shape %v for input %v", shape, x)
 		}
 		out[neg] = total / known
 		known = total
 	}
 	if known != total {
-		return nil, b.errorf("input 1", "shape %v (%d elements) does not match input %v (%d elements)", shape, known, x, total)
+		return nil, b.Errorf("input 1", "shape %v (%d elements) does not match input %v (%d elements)", shape, known, x, total)
 	}
 	return out, nil
 }
