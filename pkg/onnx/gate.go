@@ -357,39 +357,27 @@ func (e *estimator) run(g *Graph, inputs [][]int64, values []*Tensor) error {
 		return &LimitError{Node: "graph", Limit: LimitActivation, Value: e.bytes, Max: e.limit,
 			Reason: fmt.Sprintf("the inputs %v take %s", inputs, formatBytes(e.bytes))}
 	}
-	for _, n := range g.Nodes {
+	err := walk(g, types, consts, func(n Node, in []TensorType, vals []*Tensor, out []TensorType) ([]*Tensor, error) {
 		b := n.Base()
-		in := make([]TensorType, len(b.Inputs))
 		constant := true
 		for i, name := range b.Inputs {
-			if name == "" {
-				continue
-			}
-			in[i] = types[name]
-			if _, ok := consts[name]; !ok {
+			if name != "" && vals[i] == nil {
 				constant = false
 			}
 		}
-		out, err := InferNode(n, in, func(name string) *Tensor { return consts[name] })
-		if err != nil {
-			return err
-		}
 		if err := checkPoolPads(n); err != nil {
-			return err
+			return nil, err
 		}
 		for i, t := range out {
 			if slices.Contains(t.Shape, 0) {
-				return &UnsupportedError{Node: b.ID(), Op: b.Op, Attribute: "output " + strconv.Itoa(i),
+				return nil, &UnsupportedError{Node: b.ID(), Op: b.Op, Attribute: "output " + strconv.Itoa(i),
 					Reason: fmt.Sprintf("%s%v is empty: tensors with a dimension of 0 are not supported", t.DataType, t.Shape)}
 			}
 		}
 		var outBytes, outElems float64
 		for _, t := range out {
 			// Sizes in float64: a shape past int64 (dims up to 2^40 each) cannot overflow.
-			c := float64(1)
-			for _, d := range t.Shape {
-				c *= float64(d)
-			}
+			c := elems(t.Shape)
 			outBytes += c * float64(t.DataType.size())
 			outElems += c
 		}
@@ -398,43 +386,30 @@ func (e *estimator) run(g *Graph, inputs [][]int64, values []*Tensor) error {
 		e.workspace = max(e.workspace, work)
 		e.flops += flops
 		if e.total() > e.limit {
-			return &LimitError{Node: b.ID(), Op: b.Op, Limit: LimitActivation, Value: e.total(), Max: e.limit,
+			return nil, &LimitError{Node: b.ID(), Op: b.Op, Limit: LimitActivation, Value: e.total(), Max: e.limit,
 				Reason: fmt.Sprintf("output %q %s%v%s brings the estimated memory of one run to %s", b.Output(0), out[0].DataType, out[0].Shape, windowNote(n), formatBytes(e.total()))}
 		}
 		for i, t := range out {
 			if c, err := NumElements(t.Shape); err != nil || c*t.DataType.size() > MaxTensorBytes {
-				return &LimitError{Node: b.ID(), Op: b.Op, Limit: LimitTensor, Value: math.Inf(1), Max: MaxTensorBytes,
+				return nil, &LimitError{Node: b.ID(), Op: b.Op, Limit: LimitTensor, Value: math.Inf(1), Max: MaxTensorBytes,
 					Reason: fmt.Sprintf("output %q would be %s%v%s", b.Output(i), t.DataType, t.Shape, windowNote(n))}
 			}
 		}
 		if e.flops > e.flopLimit {
-			return &LimitError{Node: b.ID(), Op: b.Op, Limit: LimitFLOPs, Value: e.flops / e.samples, Max: e.flopLimit / e.samples,
+			return nil, &LimitError{Node: b.ID(), Op: b.Op, Limit: LimitFLOPs, Value: e.flops / e.samples, Max: e.flopLimit / e.samples,
 				Reason: fmt.Sprintf("output %q %s%v%s brings the estimated work to %s per sample", b.Output(0), out[0].DataType, out[0].Shape, windowNote(n), formatFLOPs(e.flops/e.samples))}
 		}
-		for i, name := range b.Outputs {
-			if name != "" && i < len(out) {
-				types[name] = out[i]
-			}
-		}
+		// Fold what is constant and cheap, so that a later Reshape knows its shape.
 		if c, ok := n.(*Constant); ok {
-			consts[b.Outputs[0]] = c.Value
-		} else if constant && outElems <= foldMaxElements && flops <= foldMaxFLOPs {
-			vals := make([]*Tensor, len(b.Inputs))
-			for i, name := range b.Inputs {
-				if name != "" {
-					vals[i] = consts[name]
-				}
-			}
-			res, err := EvalNode(n, vals, out)
-			if err != nil {
-				return err
-			}
-			for i, name := range b.Outputs {
-				if name != "" && i < len(res) {
-					consts[name] = res[i]
-				}
-			}
+			return []*Tensor{c.Value}, nil
 		}
+		if constant && outElems <= foldMaxElements && flops <= foldMaxFLOPs {
+			return n.eval(vals, out)
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return err
 	}
 	return checkOutputs(g, types)
 }
@@ -465,25 +440,10 @@ func checkOutputs(g *Graph, types map[string]TensorType) error {
 }
 
 // checkPoolPads refuses explicit pads of a pooling node that are not smaller than its
-// window, which onnxruntime refuses too (PoolAttributes: "Pad should be smaller than
-// kernel"), and the native engine cannot run.
+// window (see the pooling ops' checkPads).
 func checkPoolPads(n Node) error {
-	var w Window
-	switch n := n.(type) {
-	case *MaxPool:
-		w = n.Window
-	case *AveragePool:
-		w = n.Window
-	default:
-		return nil
-	}
-	if w.AutoPad != NotSet {
-		return nil
-	}
-	for i, p := range w.Pads {
-		if k := w.KernelShape[i%len(w.KernelShape)]; p >= k {
-			return n.Base().Unsupported("pads", "%v: pad %d is not smaller than the window %v", w.Pads, p, w.KernelShape)
-		}
+	if p, ok := n.(interface{ checkPads() error }); ok {
+		return p.checkPads()
 	}
 	return nil
 }
@@ -491,17 +451,11 @@ func checkPoolPads(n Node) error {
 // windowNote names the window attributes of a Conv or pooling node, for messages: they
 // are what make an output large.
 func windowNote(n Node) string {
-	var w Window
-	switch n := n.(type) {
-	case *Conv:
-		w = n.Window
-	case *MaxPool:
-		w = n.Window
-	case *AveragePool:
-		w = n.Window
-	default:
+	wn, ok := n.(interface{ window() Window })
+	if !ok {
 		return ""
 	}
+	w := wn.window()
 	s := " ("
 	if w.KernelShape != nil {
 		s += fmt.Sprintf("kernel_shape %v, ", w.KernelShape)
@@ -514,49 +468,22 @@ func windowNote(n Node) string {
 }
 
 // nodeCost estimates the floating-point operations of one node and the bytes of the
-// largest workspace an engine allocates for it (a convolution's im2col matrix: one column
-// per output position and sample, one row per weight of a filter).
+// largest workspace an engine allocates for it: the op's cost method where it has one,
+// else one operation per output element and no workspace.
 func nodeCost(n Node, in, out []TensorType) (flops, workspace float64) {
-	elems := func(s []int64) float64 {
-		p := float64(1)
-		for _, d := range s {
-			p *= float64(d)
-		}
-		return p
+	if c, ok := n.(interface {
+		cost(in, out []TensorType) (flops, workspace float64)
+	}); ok {
+		return c.cost(in, out)
 	}
-	y := elems(out[0].Shape)
-	switch n.(type) {
-	case *Conv:
-		w := in[1].Shape
-		perOut := elems(w[1:]) // C * k1 * ... * kn
-		flops = 2*y*perOut + y
-		spatial := float64(1)
-		if x := out[0].Shape; len(x) > 2 {
-			spatial = elems(x[2:])
-		}
-		workspace = 4 * perOut * spatial
-	case *MaxPool, *AveragePool:
-		var k []int64
-		if p, ok := n.(*MaxPool); ok {
-			k = p.KernelShape
-		} else {
-			k = n.(*AveragePool).KernelShape
-		}
-		flops = y * elems(k)
-	case *Gemm:
-		a := in[0].Shape // A (M, K), or (K, M) with transA
-		if g := n.(*Gemm); g.TransA {
-			flops = 2*y*float64(a[0]) + y
-		} else {
-			flops = 2*y*float64(a[1]) + y
-		}
-	case *MatMul:
-		a := in[0].Shape
-		flops = 2 * y * float64(a[len(a)-1])
-	case *Softmax, *BatchNormalization:
-		flops = 5 * y
-	default:
-		flops = y
+	return elems(out[0].Shape), 0
+}
+
+// elems is the number of elements of shape s, in float64 (no overflow for any shape).
+func elems(s []int64) float64 {
+	p := float64(1)
+	for _, d := range s {
+		p *= float64(d)
 	}
-	return flops, workspace
+	return p
 }
