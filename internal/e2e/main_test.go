@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/fmkit/fmkit/internal/onnxwire"
 )
 
 // Paths set by TestMain.
@@ -219,50 +221,50 @@ func samplePNG(t testing.TB) []byte {
 
 // --- ONNX models as protobuf bytes, written by hand (the e2e tests use the programs, not pkg/onnx).
 
-// Field numbers of onnx.proto (internal/onnxpb/onnx.proto).
+// Field numbers of onnx.proto (named in internal/onnxwire), and the enum values used.
 const (
-	modelIRVersion = 1
-	modelGraph     = 7
-	modelOpset     = 8
-	opsetVersion   = 2
+	modelIRVersion = onnxwire.ModelIRVersion
+	modelGraph     = onnxwire.ModelGraph
+	modelOpset     = onnxwire.ModelOpsetImport
+	opsetVersion   = onnxwire.OpsetVersion
 
-	graphNode        = 1
-	graphName        = 2
-	graphInitializer = 5
-	graphInput       = 11
-	graphOutput      = 12
+	graphNode        = onnxwire.GraphNode
+	graphName        = onnxwire.GraphName
+	graphInitializer = onnxwire.GraphInitializer
+	graphInput       = onnxwire.GraphInput
+	graphOutput      = onnxwire.GraphOutput
 
-	nodeInput     = 1
-	nodeOutput    = 2
-	nodeName      = 3
-	nodeOpType    = 4
-	nodeAttribute = 5
+	nodeInput     = onnxwire.NodeInput
+	nodeOutput    = onnxwire.NodeOutput
+	nodeName      = onnxwire.NodeName
+	nodeOpType    = onnxwire.NodeOpType
+	nodeAttribute = onnxwire.NodeAttribute
 
-	attrName = 1
-	attrI    = 3
-	attrInts = 8
-	attrType = 20
+	attrName = onnxwire.AttrName
+	attrI    = onnxwire.AttrI
+	attrInts = onnxwire.AttrInts
+	attrType = onnxwire.AttrType
 	attrINT  = 2
 	attrINTS = 7
 
-	tensorDims         = 1
-	tensorDataType     = 2
-	tensorName         = 8
-	tensorRawData      = 9
-	tensorExternalData = 13
-	tensorDataLocation = 14
+	tensorDims         = onnxwire.TensorDims
+	tensorDataType     = onnxwire.TensorDataType
+	tensorName         = onnxwire.TensorName
+	tensorRawData      = onnxwire.TensorRawData
+	tensorExternalData = onnxwire.TensorExternalData
+	tensorDataLocation = onnxwire.TensorDataLocation
 	tensorFLOAT        = 1
 
-	valueName       = 1
-	valueType       = 2
-	typeTensor      = 1
-	tensorElemType  = 1
-	tensorShape     = 2
-	shapeDim        = 1
-	dimValue        = 1
-	dimParam        = 2
-	entryKey        = 1
-	entryValue      = 2
+	valueName       = onnxwire.ValueInfoName
+	valueType       = onnxwire.ValueInfoType
+	typeTensor      = onnxwire.TypeTensorType
+	tensorElemType  = onnxwire.TensorTypeElemType
+	tensorShape     = onnxwire.TensorTypeShape
+	shapeDim        = onnxwire.ShapeDim
+	dimValue        = onnxwire.DimValue
+	dimParam        = onnxwire.DimParam
+	entryKey        = onnxwire.EntryKey
+	entryValue      = onnxwire.EntryValue
 	externalDataLoc = 1
 )
 

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/fmkit/fmkit/internal/onnxwire"
 )
 
 // The gate's pass over protobuf bytes before decoding: prescan bounds what the decoder will
@@ -21,38 +23,6 @@ const (
 	maxEntries       = 4096    // metadata_props, opset_import, external_data entries, strings of an attribute
 	maxVarintElement = 1 << 24 // varint-packed numbers (dims, int64_data, int32_data, ints) in the whole model
 )
-
-var errMalformed = errors.New("malformed protobuf")
-
-// scanFields calls fn for each field of the message b; v is the value of a
-// length-delimited field and the raw encoding of any other. Malformed input returns
-// errMalformed (the decoder reports it properly).
-func scanFields(b []byte, fn func(num protowire.Number, typ protowire.Type, v []byte) error) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return errMalformed
-		}
-		b = b[n:]
-		var v []byte
-		if typ == protowire.BytesType {
-			v, n = protowire.ConsumeBytes(b)
-		} else {
-			n = protowire.ConsumeFieldValue(num, typ, b)
-			if n >= 0 {
-				v = b[:n]
-			}
-		}
-		if n < 0 {
-			return errMalformed
-		}
-		b = b[n:]
-		if err := fn(num, typ, v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // varintCount is the number of values of a repeated varint field occurrence: one, or
 // every number of a packed run.
@@ -82,22 +52,22 @@ type scanner struct {
 // sparse initializers, graph-, type- or sparse-valued attributes, non-tensor types).
 func prescan(b []byte, maxNodes int) error {
 	s := &scanner{maxNodes: maxNodes}
-	err := scanFields(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	err := onnxwire.Walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		switch num {
-		case 7: // graph
+		case onnxwire.ModelGraph:
 			if typ == protowire.BytesType {
 				return s.graph(v)
 			}
-		case 8, 14: // opset_import, metadata_props
+		case onnxwire.ModelOpsetImport, onnxwire.ModelMetadataProps:
 			return s.entry("model", "opset_import or metadata_props")
-		case 20:
+		case onnxwire.ModelTrainingInfo:
 			return &UnsupportedError{Node: "model", Attribute: "training_info", Reason: "training information is not supported"}
-		case 25:
+		case onnxwire.ModelFunctions:
 			return &UnsupportedError{Node: "model", Attribute: "functions", Reason: "model-local functions are not supported"}
 		}
 		return nil
 	})
-	if errors.Is(err, errMalformed) {
+	if errors.Is(err, onnxwire.ErrMalformed) {
 		return nil
 	}
 	if err != nil {
@@ -132,23 +102,23 @@ func (s *scanner) addVarints(place string, n int) error {
 }
 
 func (s *scanner) graph(b []byte) error {
-	return scanFields(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	return onnxwire.Walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		if typ != protowire.BytesType {
 			return nil
 		}
 		switch num {
-		case 1:
+		case onnxwire.GraphNode:
 			s.nodes++
 			return s.node(v, s.nodes-1)
-		case 5:
+		case onnxwire.GraphInitializer:
 			s.inits++
 			return s.tensor(v, "graph: initializer "+strconv.Itoa(s.inits-1))
-		case 11, 12, 13:
+		case onnxwire.GraphInput, onnxwire.GraphOutput, onnxwire.GraphValueInfo:
 			s.values++
 			return s.valueInfo(v)
-		case 14:
+		case onnxwire.GraphQuantization:
 			return &UnsupportedError{Node: "graph", Attribute: "quantization_annotation", Reason: "quantization annotations are not supported"}
-		case 15:
+		case onnxwire.GraphSparseInitializer:
 			return &UnsupportedError{Node: "graph", Attribute: "sparse_initializer", Reason: "sparse initializers"}
 		}
 		return nil
@@ -159,15 +129,15 @@ func (s *scanner) graph(b []byte) error {
 func (s *scanner) node(b []byte, i int) error {
 	name, op, values, attrs := "", "", 0, 0
 	var bad error
-	err := scanFields(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	err := onnxwire.Walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		switch {
-		case num == 3 && typ == protowire.BytesType:
+		case num == onnxwire.NodeName && typ == protowire.BytesType:
 			name = string(v)
-		case num == 4 && typ == protowire.BytesType:
+		case num == onnxwire.NodeOpType && typ == protowire.BytesType:
 			op = string(v)
-		case (num == 1 || num == 2) && typ == protowire.BytesType:
+		case (num == onnxwire.NodeInput || num == onnxwire.NodeOutput) && typ == protowire.BytesType:
 			values++
-		case num == 5 && typ == protowire.BytesType:
+		case num == onnxwire.NodeAttribute && typ == protowire.BytesType:
 			attrs++
 			if bad == nil {
 				bad = s.attribute(v)
@@ -200,25 +170,25 @@ func (s *scanner) node(b []byte, i int) error {
 // attribute scans an AttributeProto; the error's Node is filled in by the caller.
 func (s *scanner) attribute(b []byte) error {
 	name, kind, strs := "", "", 0
-	err := scanFields(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	err := onnxwire.Walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		switch num {
-		case 1:
+		case onnxwire.AttrName:
 			name = string(v)
-		case 5:
+		case onnxwire.AttrT:
 			if typ == protowire.BytesType {
 				return s.tensor(v, "attribute tensor")
 			}
-		case 6, 11:
+		case onnxwire.AttrG, onnxwire.AttrGraphs:
 			kind = "a graph"
-		case 10:
+		case onnxwire.AttrTensors:
 			kind = "a list of tensors"
-		case 14, 15:
+		case onnxwire.AttrTP, onnxwire.AttrTypeProtos:
 			kind = "a type"
-		case 22, 23:
+		case onnxwire.AttrSparse, onnxwire.AttrSparses:
 			kind = "a sparse tensor"
-		case 8:
+		case onnxwire.AttrInts:
 			return s.addVarints("graph", varintCount(typ, v))
-		case 9:
+		case onnxwire.AttrStrings:
 			strs++
 		}
 		return nil
@@ -238,18 +208,18 @@ func (s *scanner) attribute(b []byte) error {
 // tensor scans a TensorProto: its dims, external_data entries and varint-packed data.
 func (s *scanner) tensor(b []byte, place string) error {
 	dims := 0
-	return scanFields(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	return onnxwire.Walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		switch num {
-		case 1: // dims
+		case onnxwire.TensorDims:
 			if dims += varintCount(typ, v); dims > maxRank {
 				return &UnsupportedError{Node: place, Attribute: "dims", Reason: fmt.Sprintf("more than %d dims", maxRank)}
 			}
 			return s.addVarints(place, varintCount(typ, v))
-		case 5, 7, 11: // int32_data, int64_data, uint64_data
+		case onnxwire.TensorInt32Data, onnxwire.TensorInt64Data, onnxwire.TensorUint64Data:
 			return s.addVarints(place, varintCount(typ, v))
-		case 13: // external_data
+		case onnxwire.TensorExternalData:
 			return s.entry(place, "external_data")
-		case 6: // string_data
+		case onnxwire.TensorStringData:
 			return s.entry(place, "string_data")
 		}
 		return nil
@@ -260,27 +230,27 @@ func (s *scanner) tensor(b []byte, place string) error {
 func (s *scanner) valueInfo(b []byte) error {
 	name := ""
 	var bad error
-	err := scanFields(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	err := onnxwire.Walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		switch {
-		case num == 1 && typ == protowire.BytesType:
+		case num == onnxwire.ValueInfoName && typ == protowire.BytesType:
 			name = string(v)
-		case num == 2 && typ == protowire.BytesType && bad == nil:
-			bad = scanFields(v, func(num protowire.Number, typ protowire.Type, v []byte) error {
+		case num == onnxwire.ValueInfoType && typ == protowire.BytesType && bad == nil:
+			bad = onnxwire.Walk(v, func(num protowire.Number, typ protowire.Type, v []byte) error {
 				switch num {
-				case 1: // tensor_type
-					return scanFields(v, func(num protowire.Number, typ protowire.Type, v []byte) error {
-						if num != 2 || typ != protowire.BytesType {
+				case onnxwire.TypeTensorType:
+					return onnxwire.Walk(v, func(num protowire.Number, typ protowire.Type, v []byte) error {
+						if num != onnxwire.TensorTypeShape || typ != protowire.BytesType {
 							return nil
 						}
 						dims := 0
-						return scanFields(v, func(num protowire.Number, typ protowire.Type, v []byte) error {
-							if dims++; num == 1 && dims > maxRank {
+						return onnxwire.Walk(v, func(num protowire.Number, typ protowire.Type, v []byte) error {
+							if dims++; num == onnxwire.ShapeDim && dims > maxRank {
 								return errors.New("more than " + strconv.Itoa(maxRank) + " dims")
 							}
 							return nil
 						})
 					})
-				case 4, 5, 8, 9:
+				case onnxwire.TypeSequenceType, onnxwire.TypeMapType, onnxwire.TypeSparseTensorType, onnxwire.TypeOptionalType:
 					return errors.New("not a tensor type")
 				}
 				return nil
@@ -291,7 +261,7 @@ func (s *scanner) valueInfo(b []byte) error {
 	if err != nil {
 		return err
 	}
-	if bad != nil && !errors.Is(bad, errMalformed) {
+	if bad != nil && !errors.Is(bad, onnxwire.ErrMalformed) {
 		return &UnsupportedError{Node: "graph", Attribute: fmt.Sprintf("value %q", name), Reason: "declared type: " + bad.Error()}
 	}
 	return nil

@@ -1,12 +1,14 @@
 package onnx
 
 import (
+	"errors"
 	"math"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/fmkit/fmkit/internal/onnxpb"
+	"github.com/fmkit/fmkit/internal/onnxwire"
 )
 
 // decodeModelWire decodes the common subset of ONNX's ModelProto straight
@@ -31,44 +33,44 @@ func decodeModelWire(b []byte) (*onnxpb.ModelProto, bool) {
 	m := new(onnxpb.ModelProto)
 	ok := wireFields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) bool {
 		switch {
-		case num == 1 && typ == protowire.VarintType:
+		case num == onnxwire.ModelIRVersion && typ == protowire.VarintType:
 			m.IrVersion = ptr(int64(x))
-		case num == 2 && typ == protowire.BytesType:
+		case num == onnxwire.ModelProducerName && typ == protowire.BytesType:
 			return wireString(v, &m.ProducerName)
-		case num == 3 && typ == protowire.BytesType:
+		case num == onnxwire.ModelProducerVersion && typ == protowire.BytesType:
 			return wireString(v, &m.ProducerVersion)
-		case num == 4 && typ == protowire.BytesType:
+		case num == onnxwire.ModelDomain && typ == protowire.BytesType:
 			return wireString(v, &m.Domain)
-		case num == 5 && typ == protowire.VarintType:
+		case num == onnxwire.ModelModelVersion && typ == protowire.VarintType:
 			m.ModelVersion = ptr(int64(x))
-		case num == 6 && typ == protowire.BytesType:
+		case num == onnxwire.ModelDocString && typ == protowire.BytesType:
 			return wireString(v, &m.DocString)
-		case num == 7 && typ == protowire.BytesType && m.Graph == nil:
+		case num == onnxwire.ModelGraph && typ == protowire.BytesType && m.Graph == nil:
 			g, ok := decodeGraphWire(v)
 			m.Graph = g
 			return ok
-		case num == 8 && typ == protowire.BytesType:
+		case num == onnxwire.ModelOpsetImport && typ == protowire.BytesType:
 			o := new(onnxpb.OperatorSetIdProto)
 			m.OpsetImport = append(m.OpsetImport, o)
 			return wireFields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) bool {
 				switch {
-				case num == 1 && typ == protowire.BytesType:
+				case num == onnxwire.OpsetDomain && typ == protowire.BytesType:
 					return wireString(v, &o.Domain)
-				case num == 2 && typ == protowire.VarintType:
+				case num == onnxwire.OpsetVersion && typ == protowire.VarintType:
 					o.Version = ptr(int64(x))
 				default:
 					return false
 				}
 				return true
 			})
-		case num == 14 && typ == protowire.BytesType:
+		case num == onnxwire.ModelMetadataProps && typ == protowire.BytesType:
 			e := new(onnxpb.StringStringEntryProto)
 			m.MetadataProps = append(m.MetadataProps, e)
 			return wireFields(v, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) bool {
 				switch {
-				case num == 1 && typ == protowire.BytesType:
+				case num == onnxwire.EntryKey && typ == protowire.BytesType:
 					return wireString(v, &e.Key)
-				case num == 2 && typ == protowire.BytesType:
+				case num == onnxwire.EntryValue && typ == protowire.BytesType:
 					return wireString(v, &e.Value)
 				}
 				return false
@@ -88,24 +90,24 @@ func decodeGraphWire(b []byte) (*onnxpb.GraphProto, bool) {
 			return false
 		}
 		switch num {
-		case 1:
+		case onnxwire.GraphNode:
 			n, ok := decodeNodeWire(v)
 			g.Node = append(g.Node, n)
 			return ok
-		case 2:
+		case onnxwire.GraphName:
 			return wireString(v, &g.Name)
-		case 5:
+		case onnxwire.GraphInitializer:
 			t, ok := decodeTensorWire(v)
 			g.Initializer = append(g.Initializer, t)
 			return ok
-		case 10:
+		case onnxwire.GraphDocString:
 			return wireString(v, &g.DocString)
-		case 11, 12, 13:
+		case onnxwire.GraphInput, onnxwire.GraphOutput, onnxwire.GraphValueInfo:
 			vi, ok := decodeValueInfoWire(v)
 			switch num {
-			case 11:
+			case onnxwire.GraphInput:
 				g.Input = append(g.Input, vi)
-			case 12:
+			case onnxwire.GraphOutput:
 				g.Output = append(g.Output, vi)
 			default:
 				g.ValueInfo = append(g.ValueInfo, vi)
@@ -124,27 +126,27 @@ func decodeNodeWire(b []byte) (*onnxpb.NodeProto, bool) {
 			return false
 		}
 		switch num {
-		case 1, 2:
+		case onnxwire.NodeInput, onnxwire.NodeOutput:
 			if !utf8.Valid(v) {
 				return false
 			}
-			if num == 1 {
+			if num == onnxwire.NodeInput {
 				n.Input = append(n.Input, string(v))
 			} else {
 				n.Output = append(n.Output, string(v))
 			}
 			return true
-		case 3:
+		case onnxwire.NodeName:
 			return wireString(v, &n.Name)
-		case 4:
+		case onnxwire.NodeOpType:
 			return wireString(v, &n.OpType)
-		case 5:
+		case onnxwire.NodeAttribute:
 			a, ok := decodeAttributeWire(v)
 			n.Attribute = append(n.Attribute, a)
 			return ok
-		case 6:
+		case onnxwire.NodeDocString:
 			return wireString(v, &n.DocString)
-		case 7:
+		case onnxwire.NodeDomain:
 			return wireString(v, &n.Domain)
 		}
 		return false
@@ -156,33 +158,33 @@ func decodeAttributeWire(b []byte) (*onnxpb.AttributeProto, bool) {
 	a := new(onnxpb.AttributeProto)
 	ok := wireFields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) bool {
 		switch {
-		case num == 1 && typ == protowire.BytesType:
+		case num == onnxwire.AttrName && typ == protowire.BytesType:
 			return wireString(v, &a.Name)
-		case num == 2 && typ == protowire.Fixed32Type:
+		case num == onnxwire.AttrF && typ == protowire.Fixed32Type:
 			a.F = ptr(math.Float32frombits(uint32(x)))
-		case num == 3 && typ == protowire.VarintType:
+		case num == onnxwire.AttrI && typ == protowire.VarintType:
 			a.I = ptr(int64(x))
-		case num == 4 && typ == protowire.BytesType:
+		case num == onnxwire.AttrS && typ == protowire.BytesType:
 			a.S = append([]byte{}, v...)
-		case num == 5 && typ == protowire.BytesType && a.T == nil:
+		case num == onnxwire.AttrT && typ == protowire.BytesType && a.T == nil:
 			var ok bool
 			a.T, ok = decodeTensorWire(v)
 			return ok
-		case num == 7:
+		case num == onnxwire.AttrFloats:
 			return wireFixed32s(typ, v, x, func(u uint32) { a.Floats = append(a.Floats, math.Float32frombits(u)) })
-		case num == 8:
+		case num == onnxwire.AttrInts:
 			return wireVarints(typ, v, x, func(u uint64) { a.Ints = append(a.Ints, int64(u)) })
-		case num == 9 && typ == protowire.BytesType:
+		case num == onnxwire.AttrStrings && typ == protowire.BytesType:
 			a.Strings = append(a.Strings, append([]byte{}, v...))
-		case num == 13 && typ == protowire.BytesType:
+		case num == onnxwire.AttrDocString && typ == protowire.BytesType:
 			return wireString(v, &a.DocString)
-		case num == 20 && typ == protowire.VarintType:
+		case num == onnxwire.AttrType && typ == protowire.VarintType:
 			t := int32(x)
 			if _, known := onnxpb.AttributeProto_AttributeType_name[t]; !known {
 				return false // a closed enum: Unmarshal keeps unknown values as unknown fields
 			}
 			a.Type = ptr(onnxpb.AttributeProto_AttributeType(t))
-		case num == 21 && typ == protowire.BytesType:
+		case num == onnxwire.AttrRefAttrName && typ == protowire.BytesType:
 			return wireString(v, &a.RefAttrName)
 		default:
 			return false
@@ -196,27 +198,27 @@ func decodeTensorWire(b []byte) (*onnxpb.TensorProto, bool) {
 	t := new(onnxpb.TensorProto)
 	ok := wireFields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) bool {
 		switch {
-		case num == 1:
+		case num == onnxwire.TensorDims:
 			return wireVarints(typ, v, x, func(u uint64) { t.Dims = append(t.Dims, int64(u)) })
-		case num == 2 && typ == protowire.VarintType:
+		case num == onnxwire.TensorDataType && typ == protowire.VarintType:
 			t.DataType = ptr(int32(x))
-		case num == 4:
+		case num == onnxwire.TensorFloatData:
 			if typ == protowire.BytesType && t.FloatData == nil {
 				t.FloatData = make([]float32, 0, len(v)/4)
 			}
 			return wireFixed32s(typ, v, x, func(u uint32) { t.FloatData = append(t.FloatData, math.Float32frombits(u)) })
-		case num == 5:
+		case num == onnxwire.TensorInt32Data:
 			return wireVarints(typ, v, x, func(u uint64) { t.Int32Data = append(t.Int32Data, int32(u)) })
-		case num == 7:
+		case num == onnxwire.TensorInt64Data:
 			return wireVarints(typ, v, x, func(u uint64) { t.Int64Data = append(t.Int64Data, int64(u)) })
-		case num == 8 && typ == protowire.BytesType:
+		case num == onnxwire.TensorName && typ == protowire.BytesType:
 			return wireString(v, &t.Name)
-		case num == 9 && typ == protowire.BytesType:
+		case num == onnxwire.TensorRawData && typ == protowire.BytesType:
 			t.RawData = v
 			if t.RawData == nil {
 				t.RawData = []byte{}
 			}
-		case num == 12 && typ == protowire.BytesType:
+		case num == onnxwire.TensorDocString && typ == protowire.BytesType:
 			return wireString(v, &t.DocString)
 		default:
 			return false
@@ -233,13 +235,13 @@ func decodeValueInfoWire(b []byte) (*onnxpb.ValueInfoProto, bool) {
 			return false
 		}
 		switch {
-		case num == 1:
+		case num == onnxwire.ValueInfoName:
 			return wireString(v, &vi.Name)
-		case num == 2 && vi.Type == nil:
+		case num == onnxwire.ValueInfoType && vi.Type == nil:
 			var ok bool
 			vi.Type, ok = decodeTypeWire(v)
 			return ok
-		case num == 3:
+		case num == onnxwire.ValueInfoDocString:
 			return wireString(v, &vi.DocString)
 		}
 		return false
@@ -255,11 +257,11 @@ func decodeTypeWire(b []byte) (*onnxpb.TypeProto, bool) {
 			return false
 		}
 		switch {
-		case num == 1 && tp.Value == nil:
+		case num == onnxwire.TypeTensorType && tp.Value == nil:
 			tt, ok := decodeTensorTypeWire(v)
 			tp.Value = &onnxpb.TypeProto_TensorType{TensorType: tt}
 			return ok
-		case num == 6:
+		case num == onnxwire.TypeDenotation:
 			return wireString(v, &tp.Denotation)
 		}
 		return false
@@ -271,12 +273,12 @@ func decodeTensorTypeWire(b []byte) (*onnxpb.TypeProto_Tensor, bool) {
 	tt := new(onnxpb.TypeProto_Tensor)
 	ok := wireFields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) bool {
 		switch {
-		case num == 1 && typ == protowire.VarintType:
+		case num == onnxwire.TensorTypeElemType && typ == protowire.VarintType:
 			tt.ElemType = ptr(int32(x))
-		case num == 2 && typ == protowire.BytesType && tt.Shape == nil:
+		case num == onnxwire.TensorTypeShape && typ == protowire.BytesType && tt.Shape == nil:
 			tt.Shape = new(onnxpb.TensorShapeProto)
 			return wireFields(v, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) bool {
-				if num != 1 || typ != protowire.BytesType {
+				if num != onnxwire.ShapeDim || typ != protowire.BytesType {
 					return false
 				}
 				d, ok := decodeDimensionWire(v)
@@ -295,14 +297,14 @@ func decodeDimensionWire(b []byte) (*onnxpb.TensorShapeProto_Dimension, bool) {
 	d := new(onnxpb.TensorShapeProto_Dimension)
 	ok := wireFields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) bool {
 		switch {
-		case num == 1 && typ == protowire.VarintType && d.Value == nil:
+		case num == onnxwire.DimValue && typ == protowire.VarintType && d.Value == nil:
 			d.Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: int64(x)}
-		case num == 2 && typ == protowire.BytesType && d.Value == nil:
+		case num == onnxwire.DimParam && typ == protowire.BytesType && d.Value == nil:
 			if !utf8.Valid(v) {
 				return false
 			}
 			d.Value = &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: string(v)}
-		case num == 3 && typ == protowire.BytesType:
+		case num == onnxwire.DimDenotation && typ == protowire.BytesType:
 			return wireString(v, &d.Denotation)
 		default:
 			return false
@@ -312,40 +314,32 @@ func decodeDimensionWire(b []byte) (*onnxpb.TensorShapeProto_Dimension, bool) {
 	return d, ok
 }
 
-// wireFields calls field for each field of the message b: its number, wire
-// type, and value (v for length-delimited fields, x for varints and fixed
-// ones). It returns false as soon as field does, or on a malformed field or
-// a group.
+// wireFields calls field for each field of the message b: its number, wire type, and
+// value (v for length-delimited fields, x for varints and fixed ones). It returns false as
+// soon as field does, or on a malformed field, an invalid field number or a group. It is
+// onnxwire.Walk with the decoder's contract.
 func wireFields(b []byte, field func(num protowire.Number, typ protowire.Type, v []byte, x uint64) bool) bool {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || !num.IsValid() {
-			return false
+	return onnxwire.Walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+		if !num.IsValid() {
+			return errDecline
 		}
-		b = b[n:]
-		var v []byte
 		var x uint64
-		switch typ {
-		case protowire.VarintType:
-			x, n = protowire.ConsumeVarint(b)
-		case protowire.Fixed32Type:
-			var u uint32
-			u, n = protowire.ConsumeFixed32(b)
-			x = uint64(u)
-		case protowire.Fixed64Type:
-			x, n = protowire.ConsumeFixed64(b)
-		case protowire.BytesType:
-			v, n = protowire.ConsumeBytes(b)
-		default:
-			return false
+		if typ != protowire.BytesType {
+			var ok bool
+			if x, ok = onnxwire.Scalar(typ, v); !ok {
+				return errDecline // a group
+			}
+			v = nil
 		}
-		if n < 0 || !field(num, typ, v, x) {
-			return false
+		if !field(num, typ, v, x) {
+			return errDecline
 		}
-		b = b[n:]
-	}
-	return true
+		return nil
+	}) == nil
 }
+
+// errDecline stops a wireFields walk: the fast decoder leaves the model to proto.Unmarshal.
+var errDecline = errors.New("outside the fast decoder's subset")
 
 // wireString stores a proto2 string field, refusing invalid UTF-8 (on which
 // the caller falls back to the protobuf runtime, whatever it makes of it).

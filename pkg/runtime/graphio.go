@@ -3,9 +3,10 @@ package runtime
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/fmkit/fmkit/internal/onnxwire"
 )
 
 // graphIO reads a model's graph inputs and outputs straight from its protobuf bytes, as
@@ -14,23 +15,17 @@ import (
 //
 // It walks the wire format and skips everything else, initializer data included, so it
 // costs microseconds where onnxruntime's GetInputOutputInfo builds and discards a whole
-// session. Only the fields it needs are read (onnx.proto field numbers):
-//
-//	ModelProto.graph = 7
-//	GraphProto.initializer = 5, sparse_initializer = 15, input = 11, output = 12
-//	TensorProto.name = 8; SparseTensorProto.values = 1
-//	ValueInfoProto.name = 1, type = 2
-//	TypeProto.tensor_type = 1, sequence_type = 4, map_type = 5, sparse_tensor_type = 8, optional_type = 9
-//	TypeProto.Tensor.elem_type = 1, shape = 2
-//	TensorShapeProto.dim = 1; Dimension.dim_value = 1, dim_param = 2
+// session. Only the fields it needs are read: the graph's initializer and
+// sparse_initializer names, its inputs and outputs, and their declared types (field
+// numbers named in internal/onnxwire, whose Walk it uses).
 //
 // Messages are merged as protobuf merges them: repeated fields concatenate, and a later
 // scalar wins. It validates only the wire format; onnxruntime still checks the model when
 // the session is created.
 func graphIO(model []byte) (ins, outs []tensorDesc, err error) {
 	var g graphFields
-	err = walk(model, func(num protowire.Number, typ protowire.Type, b []byte) error {
-		if num == 7 && typ == protowire.BytesType {
+	err = onnxwire.Walk(model, func(num protowire.Number, typ protowire.Type, b []byte) error {
+		if num == onnxwire.ModelGraph && typ == protowire.BytesType {
 			return g.read(b)
 		}
 		return nil
@@ -59,26 +54,26 @@ type graphFields struct {
 
 func (g *graphFields) read(b []byte) error {
 	g.seen = true
-	return walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	return onnxwire.Walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		if typ != protowire.BytesType {
 			return nil
 		}
 		switch num {
-		case 5: // initializer: TensorProto, name = 8
-			return g.initializer(v, 8)
-		case 15: // sparse_initializer: SparseTensorProto, values = 1 (a TensorProto named as the initializer)
-			return walk(v, func(num protowire.Number, typ protowire.Type, t []byte) error {
-				if num == 1 && typ == protowire.BytesType {
-					return g.initializer(t, 8)
+		case onnxwire.GraphInitializer:
+			return g.initializer(v, onnxwire.TensorName)
+		case onnxwire.GraphSparseInitializer: // its values are a TensorProto named as the initializer
+			return onnxwire.Walk(v, func(num protowire.Number, typ protowire.Type, t []byte) error {
+				if num == onnxwire.SparseValues && typ == protowire.BytesType {
+					return g.initializer(t, onnxwire.TensorName)
 				}
 				return nil
 			})
-		case 11, 12:
+		case onnxwire.GraphInput, onnxwire.GraphOutput:
 			d, err := valueInfo(v)
 			if err != nil {
 				return err
 			}
-			if num == 11 {
+			if num == onnxwire.GraphInput {
 				g.inputs = append(g.inputs, d)
 			} else {
 				g.outputs = append(g.outputs, d)
@@ -91,7 +86,7 @@ func (g *graphFields) read(b []byte) error {
 // initializer records the name (field nameField) of the TensorProto in b.
 func (g *graphFields) initializer(b []byte, nameField protowire.Number) error {
 	name := ""
-	err := walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	err := onnxwire.Walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		if num == nameField && typ == protowire.BytesType {
 			name = string(v)
 		}
@@ -118,14 +113,14 @@ type typeInfo struct {
 func valueInfo(b []byte) (tensorDesc, error) {
 	var d tensorDesc
 	var t typeInfo
-	err := walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	err := onnxwire.Walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		if typ != protowire.BytesType {
 			return nil
 		}
 		switch num {
-		case 1:
+		case onnxwire.ValueInfoName:
 			d.Name = string(v)
-		case 2:
+		case onnxwire.ValueInfoType:
 			return t.read(v)
 		}
 		return nil
@@ -154,23 +149,23 @@ func valueInfo(b []byte) (tensorDesc, error) {
 
 // read merges the TypeProto in b into t.
 func (t *typeInfo) read(b []byte) error {
-	return walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	return onnxwire.Walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		if typ != protowire.BytesType {
 			return nil
 		}
 		switch num {
-		case 1:
+		case onnxwire.TypeTensorType:
 			if t.kind != "tensor" {
 				*t = typeInfo{kind: "tensor"}
 			}
 			return t.readTensor(v)
-		case 4:
+		case onnxwire.TypeSequenceType:
 			*t = typeInfo{kind: "sequence"}
-		case 5:
+		case onnxwire.TypeMapType:
 			*t = typeInfo{kind: "map"}
-		case 8:
+		case onnxwire.TypeSparseTensorType:
 			*t = typeInfo{kind: "sparse tensor"}
-		case 9:
+		case onnxwire.TypeOptionalType:
 			*t = typeInfo{kind: "optional"}
 		}
 		return nil
@@ -179,20 +174,16 @@ func (t *typeInfo) read(b []byte) error {
 
 // readTensor merges a TypeProto.Tensor into t.
 func (t *typeInfo) readTensor(b []byte) error {
-	return walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	return onnxwire.Walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		switch {
-		case num == 1 && typ == protowire.VarintType:
-			x, n := protowire.ConsumeVarint(v)
-			if n < 0 {
-				return wireError(n)
-			}
-			t.elemType = x
-		case num == 2 && typ == protowire.BytesType:
+		case num == onnxwire.TensorTypeElemType && typ == protowire.VarintType:
+			t.elemType, _ = onnxwire.Scalar(typ, v) // Walk checked the varint
+		case num == onnxwire.TensorTypeShape && typ == protowire.BytesType:
 			if t.shape == nil {
 				t.shape = []int64{}
 			}
-			return walk(v, func(num protowire.Number, typ protowire.Type, dim []byte) error {
-				if num != 1 || typ != protowire.BytesType {
+			return onnxwire.Walk(v, func(num protowire.Number, typ protowire.Type, dim []byte) error {
+				if num != onnxwire.ShapeDim || typ != protowire.BytesType {
 					return nil
 				}
 				d, err := dimension(dim)
@@ -211,58 +202,17 @@ func (t *typeInfo) readTensor(b []byte) error {
 // unknown dimension, as onnxruntime reports it.
 func dimension(b []byte) (int64, error) {
 	d := int64(-1)
-	err := walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	err := onnxwire.Walk(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		switch {
-		case num == 1 && typ == protowire.VarintType:
-			x, n := protowire.ConsumeVarint(v)
-			if n < 0 {
-				return wireError(n)
-			}
+		case num == onnxwire.DimValue && typ == protowire.VarintType:
+			x, _ := onnxwire.Scalar(typ, v) // Walk checked the varint
 			d = int64(x)
-		case num == 2 && typ == protowire.BytesType:
+		case num == onnxwire.DimParam && typ == protowire.BytesType:
 			d = -1
 		}
 		return nil
 	})
 	return d, err
-}
-
-// walk calls fn for each field of the message in b, with the field's bytes: the payload of
-// a length-delimited field, or the raw encoding of a varint or fixed-size one. A group
-// (deprecated, never used by ONNX) is skipped. It fails on malformed wire data.
-func walk(b []byte, fn func(num protowire.Number, typ protowire.Type, v []byte) error) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return wireError(n)
-		}
-		b = b[n:]
-		var v []byte
-		switch typ {
-		case protowire.BytesType:
-			v, n = protowire.ConsumeBytes(b)
-		default:
-			n = protowire.ConsumeFieldValue(num, typ, b)
-			if n >= 0 {
-				v = b[:n]
-			}
-		}
-		if n < 0 {
-			return wireError(n)
-		}
-		b = b[n:]
-		if err := fn(num, typ, v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// wireError describes protowire's negative length n in plain words (its own message has a
-// deliberately unstable prefix).
-func wireError(n int) error {
-	msg := strings.ReplaceAll(protowire.ParseError(n).Error(), "\u00a0", " ")
-	return errors.New("malformed protobuf: " + strings.TrimSpace(strings.TrimPrefix(msg, "proto:")))
 }
 
 // elemTypeNames are TensorProto.DataType's names, lower-cased as onnxruntime's messages
