@@ -225,3 +225,57 @@ func BenchmarkWriteFile_1MiB(b *testing.B) {
 		}
 	}
 }
+
+// TestPendingCommitAndAbort: a Pending replaces its target only at Commit, can be read
+// back before, and Abort leaves the target and the directory as they were.
+func TestPendingCommitAndAbort(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "data.gz")
+	if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Create(target, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Abort()
+	if _, err := p.File().WriteString("new content"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.File().Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	back, err := io.ReadAll(p.File())
+	if err != nil || string(back) != "new content" {
+		t.Fatalf("read back %q, %v", back, err)
+	}
+	if got, _ := os.ReadFile(target); string(got) != "old" {
+		t.Fatalf("the target changed before Commit: %q", got)
+	}
+	if err := p.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	p.Abort() // a no-op now
+	if got, _ := os.ReadFile(target); string(got) != "new content" {
+		t.Fatalf("after Commit the target holds %q", got)
+	}
+	if fi, err := os.Stat(target); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("mode %v, %v; want 0644", fi.Mode(), err)
+	}
+	if err := p.Commit(); err == nil {
+		t.Error("a second Commit succeeded")
+	}
+
+	q, err := Create(target, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.File().WriteString("discarded")
+	q.Abort()
+	if got, _ := os.ReadFile(target); string(got) != "new content" {
+		t.Fatalf("Abort changed the target: %q", got)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("Abort left files behind: %v", ents)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+
+	"github.com/fmkit/fmkit/internal/atomicfile"
 )
 
 // maxGzipOverhead bounds how much larger than its content a downloaded .gz
@@ -25,13 +27,10 @@ func (l *Locator) download(dir string) (err error) {
 	if client == nil {
 		client = &http.Client{Timeout: DefaultDownloadTimeout}
 	}
-	type done struct{ tmp, final string }
-	var got []done
+	var got []*atomicfile.Pending
 	defer func() {
-		if err != nil {
-			for _, d := range got {
-				os.Remove(d.tmp)
-			}
+		for _, p := range got {
+			p.Abort() // a no-op for the ones committed
 		}
 	}()
 	for _, s := range l.specList() {
@@ -42,73 +41,66 @@ func (l *Locator) download(dir string) (err error) {
 		if l.Progress != nil {
 			fmt.Fprintf(l.Progress, "fmnist: downloading %s into %s\n", url, dir)
 		}
-		tmp, err := fetch(client, url, dir, s)
+		p, err := fetch(client, url, filepath.Join(dir, s.Name+".gz"), s)
 		if err != nil {
 			return err
 		}
-		got = append(got, done{tmp, filepath.Join(dir, s.Name+".gz")})
+		got = append(got, p)
 	}
-	for _, d := range got {
-		if err := os.Rename(d.tmp, d.final); err != nil {
+	for _, p := range got {
+		if err := p.Commit(); err != nil {
 			return err
 		}
 	}
-	syncDir(dir)
 	return nil
 }
 
-// fetch downloads url into a temporary file in dir and checks its
-// decompressed content against s. It returns the temporary file's path; on
-// error nothing is left behind.
-func fetch(client *http.Client, url, dir string, s fileSpec) (path string, err error) {
+// fetch downloads url into a pending replacement of path (internal/atomicfile:
+// a locked temporary file beside it) and checks its decompressed content
+// against s. The caller commits it; on error nothing is left behind.
+func fetch(client *http.Client, url, path string, s fileSpec) (_ *atomicfile.Pending, err error) {
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("GET %s: %s", url, resp.Status)
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
-	f, err := os.CreateTemp(dir, "."+s.Name+".gz.tmp*")
+	pending, err := atomicfile.Create(path, 0o644)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+			pending.Abort()
 		}
 	}()
+	f := pending.File()
 	limit := s.Size + maxGzipOverhead
 	n, err := io.Copy(f, io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return "", fmt.Errorf("GET %s: %w", url, err)
+		return nil, fmt.Errorf("GET %s: %w", url, err)
 	}
 	if n > limit {
-		return "", fmt.Errorf("GET %s: more than %d bytes, too long for %s", url, limit, s.Name)
-	}
-	if err = f.Sync(); err != nil {
-		return "", err
+		return nil, fmt.Errorf("GET %s: more than %d bytes, too long for %s", url, limit, s.Name)
 	}
 	if _, err = f.Seek(0, io.SeekStart); err != nil {
-		return "", err
+		return nil, err
 	}
 	sum, size, prefix, err := hashStream(f, s.Size+1)
 	if err != nil {
-		return "", fmt.Errorf("GET %s: the download is not a valid gzip file: %w", url, err)
+		return nil, fmt.Errorf("GET %s: the download is not a valid gzip file: %w", url, err)
 	}
 	if err = (&Locator{}).check(url, s, sum, size, prefix); err != nil {
 		if ce, ok := err.(*ChecksumError); ok {
 			ce.Hint = "the server sent other content (a wrong base URL, a proxy's error page or a broken transfer); nothing was kept"
 		}
-		return "", fmt.Errorf("the download is corrupt: %w", err)
+		return nil, fmt.Errorf("the download is corrupt: %w", err)
 	}
-	if err = f.Close(); err != nil {
-		return "", err
-	}
-	return f.Name(), nil
+	return pending, nil
 }

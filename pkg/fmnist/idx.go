@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -446,13 +445,4 @@ func writeAtomic(path string, gz bool, fill func(io.Writer) error) error {
 		return fmt.Errorf("fmnist: %w", err)
 	}
 	return nil
-}
-
-// syncDir makes a rename in dir durable where the platform allows it; failure
-// is not an error (the data itself is already synced).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
