@@ -3,7 +3,8 @@
 #   make demo    the main job, end to end (does its own set-up)
 #   make test    every test, as CI runs them (does its own set-up)
 #
-# Other targets: setup, build, test-long (full-length training checks and the photo benchmark), bench, fuzz (long local fuzzing),
+# Other targets: setup, build, test-extra (the checks -short skips that take seconds; make test runs it),
+# test-long (full-length training checks and the photo benchmark), bench, fuzz (long local fuzzing),
 # default-model (retrains models/fmnist.onnx),
 # generate, check-generated, lint.
 
@@ -14,7 +15,7 @@ ORT_LIB := $(CURDIR)/.cache/onnxruntime/1.24.1/libonnxruntime.so.1
 export ONNXRUNTIME_SHARED_LIBRARY_PATH ?= $(ORT_LIB)
 FUZZTIME ?= 20s
 
-.PHONY: all setup build test test-long lint demo default-model bench fuzz generate check-generated clean
+.PHONY: all setup build test test-extra test-long lint demo default-model bench fuzz generate check-generated clean
 
 all: build
 
@@ -36,6 +37,16 @@ test: setup lint check-generated
 	$(BIN)/fminfer parity
 	@echo "Fuzzing: every fuzz target for $(FUZZTIME)"
 	bash scripts/fuzz.sh $(FUZZTIME)
+	$(MAKE) test-extra
+
+# The tests that -short skips and that take seconds, not hours: onnx-go decoding our export,
+# ONNX's pytorch-converted and simple conformance models, the augmentation golden file
+# regenerated with Keras' generator and PyTorch, the generated protobuf code, and 10,000
+# test images through both engines.
+# (The hours-long ones are test-long's.)
+EXTRA_TESTS := TestOnnxGoDecodes|TestPytorchConformance|TestAugmentGoldenCurrent|TestGeneratedUpToDate|TestEvalAndParity
+test-extra: setup
+	$(GO) test -run '^($(EXTRA_TESTS))$$' -timeout 20m ./...
 
 # Long fuzzing, locally: make fuzz FUZZTIME=5m
 fuzz:
