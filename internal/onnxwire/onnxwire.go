@@ -14,6 +14,11 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
+// MaxMessageBytes is protobuf's limit on one message, 2 GiB - 1: no ONNX model (weights stored
+// inside) can be larger. It is the model-size cap of pkg/onnx (MaxModelBytes) and
+// pkg/runtime.
+const MaxMessageBytes = 1<<31 - 1
+
 // ErrMalformed is matched (with errors.Is) by every error Walk returns for malformed wire
 // data.
 var ErrMalformed = errors.New("malformed protobuf")

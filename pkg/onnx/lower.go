@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fmkit/fmkit/internal/onnxpb"
+	"github.com/fmkit/fmkit/internal/onnxwire"
 )
 
 // The opset range of the default domain that lowering accepts. The claimed ops have the
@@ -17,7 +18,7 @@ const (
 )
 
 // MaxModelBytes caps the size of a model file or buffer (2 GiB, protobuf's own limit).
-const MaxModelBytes = 1<<31 - 1
+const MaxModelBytes = onnxwire.MaxMessageBytes
 
 // ReadModelFile reads an .onnx file of at most MaxModelBytes; a larger or irregular file
 // (a directory, a device) is refused before it is read.

@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/fmkit/fmkit/internal/onnxwire"
 )
 
 // environment is onnxruntime_go's process-global state as this package manages it: one library,
@@ -195,7 +197,7 @@ func OpenORT(path string, opts ORTOptions) (Predictor, error) {
 
 // maxModelBytes is protobuf's 2 GiB message limit: no ONNX model file (weights stored inside)
 // can be larger.
-const maxModelBytes = 2<<30 - 1
+const maxModelBytes = onnxwire.MaxMessageBytes
 
 // NewORT returns a Predictor that runs the ONNX model held in model on onnxruntime. It runs
 // opts.Gate on the model (required; see Gate), loads the library on first use (see
