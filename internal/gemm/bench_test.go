@@ -103,13 +103,6 @@ func BenchmarkSgemm(b *testing.B) {
 				})
 			}
 			active = saved
-			b.Run("parallel2", func(b *testing.B) {
-				for b.Loop() {
-					SgemmParallel(2, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
-				}
-				reportFlops(b, s)
-				benchSink += c[0]
-			})
 			b.Run("gonum", func(b *testing.B) {
 				var impl gonum.Implementation
 				tA, tB := blas.NoTrans, blas.NoTrans

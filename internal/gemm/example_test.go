@@ -22,26 +22,3 @@ func ExampleSgemm() {
 	fmt.Println(y)
 	// Output: [-2 3 -2 7.5]
 }
-
-// SgemmParallel gives the same bits as Sgemm on any number of threads.
-func ExampleSgemmParallel() {
-	const m, n, k = 64, 300, 50
-	a := make([]float32, m*k)
-	b := make([]float32, k*n)
-	for i := range a {
-		a[i] = float32(i%7) - 3
-	}
-	for i := range b {
-		b[i] = float32(i%9) * 0.25
-	}
-	c1 := make([]float32, m*n)
-	c4 := make([]float32, m*n)
-	gemm.Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c1, n)
-	gemm.SgemmParallel(4, false, false, m, n, k, 1, a, k, b, n, 0, c4, n)
-	same := true
-	for i := range c1 {
-		same = same && c1[i] == c4[i]
-	}
-	fmt.Println(c1[0], c1[m*n-1], same)
-	// Output: -1.5 -3 true
-}

@@ -46,9 +46,8 @@
 // sequential sum over k in a fixed order (one float32 FMA per step in the
 // assembly kernels, restarted at each kc block), so the same inputs give the
 // same bits on every call. The assembly kernels share kc and therefore agree
-// to the bit with each other; work is split between threads only along m or
-// n, never along k, so SgemmParallel gives the same bits as Sgemm whatever
-// the number of threads.
+// to the bit with each other. (pkg/train splits its layers' work over
+// threads itself, by samples or planes, never along k.)
 package gemm
 
 import (

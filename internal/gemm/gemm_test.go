@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -322,7 +321,6 @@ func TestSgemmPanics(t *testing.T) {
 		{"short a", func() { Sgemm(false, false, 5, 2, 3, 1, a, 3, a, 2, 0, a, 2) }, "A is 5x3 with lda = 3 and needs 15 elements, has 12"},
 		{"short b", func() { Sgemm(false, false, 2, 2, 7, 1, big, 7, a, 2, 0, a, 2) }, "B is 7x2 with ldb = 2 and needs 14 elements, has 12"},
 		{"short c", func() { Sgemm(false, false, 2, 5, 2, 1, a, 2, a, 5, 0, a[:9], 5) }, "C is 2x5 with ldc = 5 and needs 10 elements, has 9"},
-		{"parallel short c", func() { SgemmParallel(2, false, false, 2, 5, 2, 1, a, 2, a, 5, 0, a[:9], 5) }, "C is 2x5"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {
@@ -336,12 +334,9 @@ func TestSgemmPanics(t *testing.T) {
 	}
 }
 
-// TestDeterminism: the same inputs give the same bits on every call, on any
-// number of threads, and whether panels are packed or read in place.
+// TestDeterminism: the same inputs give the same bits on every call, and
+// whether panels are packed or read in place.
 func TestDeterminism(t *testing.T) {
-	// SgemmParallel caps threads at GOMAXPROCS; lift it so that 3..6-way
-	// splits run on this 2-core machine too.
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
 	shapes := [][3]int{{64, 121, 288}, {128, 9, 576}, {288, 121, 64}, {33, 600, 17}, {200, 40, 513}, {32, 1152, 64}}
 	withKernel(t, func(t *testing.T, kn *kernel) {
 		r := rand.New(rand.NewPCG(6, 7))
@@ -359,14 +354,6 @@ func TestDeterminism(t *testing.T) {
 				})
 				copy(o.c, ref)
 				o.check(t, "Sgemm")
-				for threads := 1; threads <= 6; threads++ {
-					got := call(func(c []float32) {
-						SgemmParallel(threads, transA, transB, o.m, o.n, o.k, o.alpha, o.a, o.lda, o.b, o.ldb, o.beta, c, o.ldc)
-					})
-					if i := firstDiff(got, ref); i >= 0 {
-						t.Errorf("%v threads=%d: c[%d] = %x, Sgemm gives %x", o, threads, i, math.Float32bits(got[i]), math.Float32bits(ref[i]))
-					}
-				}
 				for _, p := range []plan{{kn, false, false}, {kn, true, false}, {kn, false, !transB}, {kn, true, !transB}} {
 					got := call(func(c []float32) {
 						p.run(new(workspace), transA, transB, o.m, o.n, o.k, o.alpha, o.a, o.lda, o.b, o.ldb, o.beta, c, o.ldc)
@@ -402,39 +389,6 @@ func TestNoAllocs(t *testing.T) {
 			if n := testing.AllocsPerRun(20, f); n != 0 {
 				t.Errorf("Sgemm %v: %v allocations per call", o, n)
 			}
-			g := func() { SgemmParallel(2, transA, transB, o.m, o.n, o.k, 1, o.a, o.lda, o.b, o.ldb, 0, o.c, o.ldc) }
-			if n := testing.AllocsPerRun(20, g); n != 0 {
-				t.Errorf("SgemmParallel %v: %v allocations per call", o, n)
-			}
-		}
-	}
-}
-
-// TestParallelConcurrent: concurrent SgemmParallel calls share the workers
-// and each still gets its exact result.
-func TestParallelConcurrent(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	r := rand.New(rand.NewPCG(10, 11))
-	o := newOperands(r, false, true, 96, 200, 150, 0, 1, 0)
-	ref := make([]float32, len(o.c))
-	Sgemm(false, true, o.m, o.n, o.k, 1, o.a, o.lda, o.b, o.ldb, 0, ref, o.ldc)
-	errs := make(chan int, 8)
-	for g := range 8 {
-		go func() {
-			c := make([]float32, len(o.c))
-			bad := -1
-			for range 20 {
-				SgemmParallel(1+g%4, false, true, o.m, o.n, o.k, 1, o.a, o.lda, o.b, o.ldb, 0, c, o.ldc)
-				if i := firstDiff(c, ref); i >= 0 {
-					bad = i
-				}
-			}
-			errs <- bad
-		}()
-	}
-	for range 8 {
-		if i := <-errs; i >= 0 {
-			t.Errorf("concurrent SgemmParallel differs from Sgemm at c[%d]", i)
 		}
 	}
 }
