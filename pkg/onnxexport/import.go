@@ -456,193 +456,15 @@ func (im *importer) chain(n onnx.Node, at int) error {
 	}
 	switch n := n.(type) {
 	case *onnx.Conv:
-		if at != 0 {
-			return b.Unsupported("input "+strconv.Itoa(at), "the chain's value is the weights: the native engine needs constant weights")
-		}
-		w, err := im.weights(b, 1, "W")
-		if err != nil {
-			return err
-		}
-		if len(w.Dims) != rank {
-			return b.Errorf("input 0", "the input %q has rank %d, W %v has rank %d", b.Inputs[0], rank, w.Dims, len(w.Dims))
-		}
-		if rank != 4 {
-			return b.Unsupported("kernel_shape", "%d-D convolution: the native engine is 2-D", rank-2)
-		}
-		var bias *onnx.Tensor
-		types := []onnx.TensorType{{DataType: onnx.Float, Shape: x}, {DataType: onnx.Float, Shape: w.Dims}}
-		if b.Input(2) != "" {
-			if bias, err = im.weights(b, 2, "B"); err != nil {
-				return err
-			}
-			types = append(types, onnx.TensorType{DataType: onnx.Float, Shape: bias.Dims})
-		}
-		outT, err := onnx.InferNode(n, types, noValue)
-		if err != nil {
-			return err
-		}
-		win, _ := n.Window.Resolve(b, 2, w.Dims[2:])
-		_, pads, _ := win.OutputShape(b, x)
-		bd := make([]float32, w.Dims[0])
-		if bias != nil {
-			copy(bd, bias.Float)
-		}
-		l := &train.Conv2D{Filters: int(w.Dims[0]), KH: int(w.Dims[2]), KW: int(w.Dims[3]),
-			Stride:   [2]int{int(win.Strides[0]), int(win.Strides[1])},
-			Dilation: [2]int{int(win.Dilations[0]), int(win.Dilations[1])},
-			Pads:     [4]int{int(pads[0]), int(pads[1]), int(pads[2]), int(pads[3])},
-			Padding:  train.PadExplicit,
-			W:        newParam(w.Dims, slices.Clone(w.Float)), B: newParam([]int64{w.Dims[0]}, bd)}
-		im.add(l, b, toShape(outT[0].Shape[1:]), true)
+		return im.chainConv(n, b, at, rank, x)
 	case *onnx.MaxPool, *onnx.AveragePool:
-		var win onnx.Window
-		avg, cip := false, false
-		if mp, ok := n.(*onnx.MaxPool); ok {
-			win = mp.Window
-		} else {
-			ap := n.(*onnx.AveragePool)
-			win, avg, cip = ap.Window, true, ap.CountIncludePad
-		}
-		if rank != 4 {
-			return b.Unsupported("kernel_shape", "%d-D pooling on a rank-%d input: the native engine is 2-D", rank-2, rank)
-		}
-		outT, err := onnx.InferNode(n, []onnx.TensorType{{DataType: onnx.Float, Shape: x}}, noValue)
-		if err != nil {
-			return err
-		}
-		win, _ = win.Resolve(b, 2, nil)
-		if win.Dilations[0] != 1 || win.Dilations[1] != 1 {
-			return b.Unsupported("dilations", "%v: the native engine pools without dilation", win.Dilations)
-		}
-		_, pads, _ := win.OutputShape(b, x)
-		for i, p := range pads {
-			if p >= win.KernelShape[i%2] {
-				return b.Unsupported("pads", "pad %d >= window %d: the native engine needs pads smaller than the window", p, win.KernelShape[i%2])
-			}
-		}
-		ceil := win.CeilMode && win.AutoPad == onnx.NotSet
-		kh, kw := int(win.KernelShape[0]), int(win.KernelShape[1])
-		stride := [2]int{int(win.Strides[0]), int(win.Strides[1])}
-		p4 := [4]int{int(pads[0]), int(pads[1]), int(pads[2]), int(pads[3])}
-		var l train.Layer
-		if avg {
-			l = &train.AvgPool2D{KH: kh, KW: kw, Stride: stride, Pads: p4, Padding: train.PadExplicit, CeilMode: ceil, CountIncludePad: cip}
-		} else {
-			l = &train.MaxPool2D{KH: kh, KW: kw, Stride: stride, Pads: p4, Padding: train.PadExplicit, CeilMode: ceil}
-		}
-		im.add(l, b, toShape(outT[0].Shape[1:]), false)
+		return im.chainPool(n, b, at, rank, x)
 	case *onnx.BatchNormalization:
-		if rank != 2 && rank != 4 {
-			return b.Unsupported("input 0", "a rank-%d input: the native engine normalises (N, C) or (N, C, H, W)", rank)
-		}
-		if n.Epsilon == 0 {
-			return b.Unsupported("epsilon", "epsilon 0: the native engine needs epsilon > 0")
-		}
-		var ps [4]*onnx.Tensor
-		types := []onnx.TensorType{{DataType: onnx.Float, Shape: x}}
-		for i, what := range []string{"scale", "B", "mean", "var"} {
-			t, err := im.weights(b, i+1, what)
-			if err != nil {
-				return err
-			}
-			ps[i] = t
-			types = append(types, onnx.TensorType{DataType: onnx.Float, Shape: t.Dims})
-		}
-		if _, err := onnx.InferNode(n, types, noValue); err != nil {
-			return err
-		}
-		for c, v := range ps[3].Float {
-			if v < 0 {
-				return b.Errorf("input 4", "var[%d] = %v is negative", c, v)
-			}
-		}
-		mk := func(t *onnx.Tensor) *train.Param { return newParam(t.Dims, slices.Clone(t.Float)) }
-		l := &train.BatchNorm{Epsilon: float64(n.Epsilon), Scale: mk(ps[0]), Bias: mk(ps[1]), Mean: mk(ps[2]), Var: mk(ps[3])}
-		im.add(l, b, im.shape, false)
+		return im.chainBatchNorm(n, b, at, rank, x)
 	case *onnx.Gemm:
-		if at != 0 {
-			return b.Unsupported("input "+strconv.Itoa(at), "the chain's value is B or C: the native engine needs constant weights")
-		}
-		if n.TransA {
-			return b.Unsupported("transA", "transA=1 transposes the batch: the native engine needs A as (N, K)")
-		}
-		if rank != 2 {
-			return b.Errorf("input 0", "A has rank %d, want 2", rank)
-		}
-		w, err := im.weights(b, 1, "B")
-		if err != nil {
-			return err
-		}
-		types := []onnx.TensorType{{DataType: onnx.Float, Shape: x}, {DataType: onnx.Float, Shape: w.Dims}}
-		var c *onnx.Tensor
-		if b.Input(2) != "" {
-			if c, err = im.weights(b, 2, "C"); err != nil {
-				return err
-			}
-			types = append(types, onnx.TensorType{DataType: onnx.Float, Shape: c.Dims})
-		}
-		outT, err := onnx.InferNode(n, types, noValue)
-		if err != nil {
-			return err
-		}
-		units, k := outT[0].Shape[1], int64(im.shape[0])
-		wd := make([]float32, units*k)
-		for u := int64(0); u < units; u++ {
-			for j := int64(0); j < k; j++ {
-				v := w.Float[j*units+u] // B (K, U)
-				if n.TransB {
-					v = w.Float[u*k+j] // B (U, K)
-				}
-				if n.Alpha != 1 {
-					v *= n.Alpha
-				}
-				wd[u*k+j] = v
-			}
-		}
-		bd := make([]float32, units)
-		if c != nil {
-			if len(c.Dims) == 2 && c.Dims[0] != 1 {
-				return b.Unsupported("input 2", "C %v varies along the batch: the native engine needs one bias per unit", c.Dims)
-			}
-			for u := range bd {
-				v := c.Float[0]
-				if len(c.Float) > 1 {
-					v = c.Float[u]
-				}
-				if n.Beta != 1 {
-					v *= n.Beta
-				}
-				bd[u] = v
-			}
-		}
-		l := &train.Dense{Units: int(units), W: newParam([]int64{units, k}, wd), B: newParam([]int64{units}, bd)}
-		im.add(l, b, train.Shape{int(units)}, true)
+		return im.chainGemm(n, b, at, rank, x)
 	case *onnx.MatMul:
-		if at != 0 {
-			return b.Unsupported("input 1", "the chain's value is MatMul's right operand: the native engine computes x W^T with constant W")
-		}
-		if rank != 2 {
-			return b.Unsupported("input 0", "MatMul of a rank-%d value: the native engine multiplies (N, K) by a constant (K, U)", rank)
-		}
-		w, err := im.weights(b, 1, "B")
-		if err != nil {
-			return err
-		}
-		if len(w.Dims) != 2 {
-			return b.Unsupported("input 1", "B %v: the native engine multiplies by a constant 2-D matrix", w.Dims)
-		}
-		if _, err := onnx.InferNode(n, []onnx.TensorType{{DataType: onnx.Float, Shape: x}, {DataType: onnx.Float, Shape: w.Dims}}, noValue); err != nil {
-			return err
-		}
-		k, units := w.Dims[0], w.Dims[1]
-		wd := make([]float32, units*k)
-		for u := int64(0); u < units; u++ {
-			for j := int64(0); j < k; j++ {
-				wd[u*k+j] = w.Float[j*units+u]
-			}
-		}
-		l := &train.Dense{Units: int(units), W: newParam([]int64{units, k}, wd), B: newParam([]int64{units}, make([]float32, units))}
-		im.add(l, b, train.Shape{int(units)}, true)
+		return im.chainMatMul(n, b, at, rank, x)
 	case *onnx.Add:
 		other := 1 - at
 		c, err := im.weights(b, other, "addend")
@@ -653,54 +475,280 @@ func (im *importer) chain(n onnx.Node, at int) error {
 	case *onnx.Relu:
 		im.add(&train.ReLU{}, b, im.shape, false)
 	case *onnx.Softmax:
-		if rank != 2 {
-			return b.Unsupported("axis", "softmax of a rank-%d value: the native engine's softmax works on (N, features)", rank)
-		}
-		axis, err := onnx.NormAxis(b, "axis", n.Axis, rank, false)
-		if err != nil {
-			return err
-		}
-		if axis != 1 {
-			return b.Unsupported("axis", "axis %d normalises over the batch: the native engine normalises each sample", n.Axis)
-		}
-		im.add(&train.Softmax{}, b, im.shape, false)
+		return im.chainSoftmax(n, b, at, rank, x)
 	case *onnx.Flatten:
-		axis, err := onnx.NormAxis(b, "axis", n.Axis, rank, true)
-		if err != nil {
-			return err
-		}
-		if axis != 1 {
-			return b.Unsupported("axis", "axis %d merges the batch with other dims: the native engine flattens to (N, features) (axis 1)", n.Axis)
-		}
-		im.add(&train.Flatten{}, b, train.Shape{im.shape.Size()}, false)
+		return im.chainFlatten(n, b, at, rank, x)
 	case *onnx.Reshape:
-		shape := n.Shape
-		if shape == nil {
-			t, ok := im.consts[b.Input(1)]
-			if !ok {
-				return b.Unsupported("input 1", "the shape is computed at run time: the native engine needs a constant shape")
-			}
-			if err := onnx.CheckReshapeShape(b, t, n.AllowZero); err != nil {
-				return err
-			}
-			shape = t.Int64
-		}
-		out, err := im.reshape(b, shape, n.AllowZero)
-		if err != nil {
-			return err
-		}
-		switch {
-		case out.Equal(im.shape): // a no-op
-		case len(out) == 1:
-			im.add(&train.Flatten{}, b, out, false)
-		default:
-			return b.Unsupported("input 1", "Reshape to (N, %v): the native engine reshapes only to (N, features)", out)
-		}
+		return im.chainReshape(n, b, at, rank, x)
 	case *onnx.Identity:
 	case *onnx.Dropout:
 		im.add(&train.Dropout{Rate: float64(n.Ratio)}, b, im.shape, false)
 	default:
 		return b.Unsupported("", "op %s on the chain's value is not supported by the native engine", b.Op)
+	}
+	return nil
+}
+
+// chainConv is the Conv lowering: a Conv2D layer (2-D only, with constant weights).
+func (im *importer) chainConv(n *onnx.Conv, b *onnx.NodeBase, at, rank int, x []int64) error {
+	if at != 0 {
+		return b.Unsupported("input "+strconv.Itoa(at), "the chain's value is the weights: the native engine needs constant weights")
+	}
+	w, err := im.weights(b, 1, "W")
+	if err != nil {
+		return err
+	}
+	if len(w.Dims) != rank {
+		return b.Errorf("input 0", "the input %q has rank %d, W %v has rank %d", b.Inputs[0], rank, w.Dims, len(w.Dims))
+	}
+	if rank != 4 {
+		return b.Unsupported("kernel_shape", "%d-D convolution: the native engine is 2-D", rank-2)
+	}
+	var bias *onnx.Tensor
+	types := []onnx.TensorType{{DataType: onnx.Float, Shape: x}, {DataType: onnx.Float, Shape: w.Dims}}
+	if b.Input(2) != "" {
+		if bias, err = im.weights(b, 2, "B"); err != nil {
+			return err
+		}
+		types = append(types, onnx.TensorType{DataType: onnx.Float, Shape: bias.Dims})
+	}
+	outT, err := onnx.InferNode(n, types, noValue)
+	if err != nil {
+		return err
+	}
+	win, _ := n.Window.Resolve(b, 2, w.Dims[2:])
+	_, pads, _ := win.OutputShape(b, x)
+	bd := make([]float32, w.Dims[0])
+	if bias != nil {
+		copy(bd, bias.Float)
+	}
+	l := &train.Conv2D{Filters: int(w.Dims[0]), KH: int(w.Dims[2]), KW: int(w.Dims[3]),
+		Stride:   [2]int{int(win.Strides[0]), int(win.Strides[1])},
+		Dilation: [2]int{int(win.Dilations[0]), int(win.Dilations[1])},
+		Pads:     [4]int{int(pads[0]), int(pads[1]), int(pads[2]), int(pads[3])},
+		Padding:  train.PadExplicit,
+		W:        newParam(w.Dims, slices.Clone(w.Float)), B: newParam([]int64{w.Dims[0]}, bd)}
+	im.add(l, b, toShape(outT[0].Shape[1:]), true)
+	return nil
+}
+
+// chainPool is the pooling lowering: a MaxPool2D or AvgPool2D layer (2-D, no dilation, pads smaller than the window).
+func (im *importer) chainPool(n onnx.Node, b *onnx.NodeBase, at, rank int, x []int64) error {
+	var win onnx.Window
+	avg, cip := false, false
+	if mp, ok := n.(*onnx.MaxPool); ok {
+		win = mp.Window
+	} else {
+		ap := n.(*onnx.AveragePool)
+		win, avg, cip = ap.Window, true, ap.CountIncludePad
+	}
+	if rank != 4 {
+		return b.Unsupported("kernel_shape", "%d-D pooling on a rank-%d input: the native engine is 2-D", rank-2, rank)
+	}
+	outT, err := onnx.InferNode(n, []onnx.TensorType{{DataType: onnx.Float, Shape: x}}, noValue)
+	if err != nil {
+		return err
+	}
+	win, _ = win.Resolve(b, 2, nil)
+	if win.Dilations[0] != 1 || win.Dilations[1] != 1 {
+		return b.Unsupported("dilations", "%v: the native engine pools without dilation", win.Dilations)
+	}
+	_, pads, _ := win.OutputShape(b, x)
+	for i, p := range pads {
+		if p >= win.KernelShape[i%2] {
+			return b.Unsupported("pads", "pad %d >= window %d: the native engine needs pads smaller than the window", p, win.KernelShape[i%2])
+		}
+	}
+	ceil := win.CeilMode && win.AutoPad == onnx.NotSet
+	kh, kw := int(win.KernelShape[0]), int(win.KernelShape[1])
+	stride := [2]int{int(win.Strides[0]), int(win.Strides[1])}
+	p4 := [4]int{int(pads[0]), int(pads[1]), int(pads[2]), int(pads[3])}
+	var l train.Layer
+	if avg {
+		l = &train.AvgPool2D{KH: kh, KW: kw, Stride: stride, Pads: p4, Padding: train.PadExplicit, CeilMode: ceil, CountIncludePad: cip}
+	} else {
+		l = &train.MaxPool2D{KH: kh, KW: kw, Stride: stride, Pads: p4, Padding: train.PadExplicit, CeilMode: ceil}
+	}
+	im.add(l, b, toShape(outT[0].Shape[1:]), false)
+	return nil
+}
+
+// chainBatchNorm is the BatchNormalization lowering: a BatchNorm layer over (N, C) or (N, C, H, W).
+func (im *importer) chainBatchNorm(n *onnx.BatchNormalization, b *onnx.NodeBase, at, rank int, x []int64) error {
+	if rank != 2 && rank != 4 {
+		return b.Unsupported("input 0", "a rank-%d input: the native engine normalises (N, C) or (N, C, H, W)", rank)
+	}
+	if n.Epsilon == 0 {
+		return b.Unsupported("epsilon", "epsilon 0: the native engine needs epsilon > 0")
+	}
+	var ps [4]*onnx.Tensor
+	types := []onnx.TensorType{{DataType: onnx.Float, Shape: x}}
+	for i, what := range []string{"scale", "B", "mean", "var"} {
+		t, err := im.weights(b, i+1, what)
+		if err != nil {
+			return err
+		}
+		ps[i] = t
+		types = append(types, onnx.TensorType{DataType: onnx.Float, Shape: t.Dims})
+	}
+	if _, err := onnx.InferNode(n, types, noValue); err != nil {
+		return err
+	}
+	for c, v := range ps[3].Float {
+		if v < 0 {
+			return b.Errorf("input 4", "var[%d] = %v is negative", c, v)
+		}
+	}
+	mk := func(t *onnx.Tensor) *train.Param { return newParam(t.Dims, slices.Clone(t.Float)) }
+	l := &train.BatchNorm{Epsilon: float64(n.Epsilon), Scale: mk(ps[0]), Bias: mk(ps[1]), Mean: mk(ps[2]), Var: mk(ps[3])}
+	im.add(l, b, im.shape, false)
+	return nil
+}
+
+// chainGemm is the Gemm lowering: a Dense layer, alpha, beta and the transposes folded into its weights.
+func (im *importer) chainGemm(n *onnx.Gemm, b *onnx.NodeBase, at, rank int, x []int64) error {
+	if at != 0 {
+		return b.Unsupported("input "+strconv.Itoa(at), "the chain's value is B or C: the native engine needs constant weights")
+	}
+	if n.TransA {
+		return b.Unsupported("transA", "transA=1 transposes the batch: the native engine needs A as (N, K)")
+	}
+	if rank != 2 {
+		return b.Errorf("input 0", "A has rank %d, want 2", rank)
+	}
+	w, err := im.weights(b, 1, "B")
+	if err != nil {
+		return err
+	}
+	types := []onnx.TensorType{{DataType: onnx.Float, Shape: x}, {DataType: onnx.Float, Shape: w.Dims}}
+	var c *onnx.Tensor
+	if b.Input(2) != "" {
+		if c, err = im.weights(b, 2, "C"); err != nil {
+			return err
+		}
+		types = append(types, onnx.TensorType{DataType: onnx.Float, Shape: c.Dims})
+	}
+	outT, err := onnx.InferNode(n, types, noValue)
+	if err != nil {
+		return err
+	}
+	units, k := outT[0].Shape[1], int64(im.shape[0])
+	wd := make([]float32, units*k)
+	for u := int64(0); u < units; u++ {
+		for j := int64(0); j < k; j++ {
+			v := w.Float[j*units+u] // B (K, U)
+			if n.TransB {
+				v = w.Float[u*k+j] // B (U, K)
+			}
+			if n.Alpha != 1 {
+				v *= n.Alpha
+			}
+			wd[u*k+j] = v
+		}
+	}
+	bd := make([]float32, units)
+	if c != nil {
+		if len(c.Dims) == 2 && c.Dims[0] != 1 {
+			return b.Unsupported("input 2", "C %v varies along the batch: the native engine needs one bias per unit", c.Dims)
+		}
+		for u := range bd {
+			v := c.Float[0]
+			if len(c.Float) > 1 {
+				v = c.Float[u]
+			}
+			if n.Beta != 1 {
+				v *= n.Beta
+			}
+			bd[u] = v
+		}
+	}
+	l := &train.Dense{Units: int(units), W: newParam([]int64{units, k}, wd), B: newParam([]int64{units}, bd)}
+	im.add(l, b, train.Shape{int(units)}, true)
+	return nil
+}
+
+// chainMatMul is the MatMul lowering: a Dense layer without bias (a following Add folds into it).
+func (im *importer) chainMatMul(n *onnx.MatMul, b *onnx.NodeBase, at, rank int, x []int64) error {
+	if at != 0 {
+		return b.Unsupported("input 1", "the chain's value is MatMul's right operand: the native engine computes x W^T with constant W")
+	}
+	if rank != 2 {
+		return b.Unsupported("input 0", "MatMul of a rank-%d value: the native engine multiplies (N, K) by a constant (K, U)", rank)
+	}
+	w, err := im.weights(b, 1, "B")
+	if err != nil {
+		return err
+	}
+	if len(w.Dims) != 2 {
+		return b.Unsupported("input 1", "B %v: the native engine multiplies by a constant 2-D matrix", w.Dims)
+	}
+	if _, err := onnx.InferNode(n, []onnx.TensorType{{DataType: onnx.Float, Shape: x}, {DataType: onnx.Float, Shape: w.Dims}}, noValue); err != nil {
+		return err
+	}
+	k, units := w.Dims[0], w.Dims[1]
+	wd := make([]float32, units*k)
+	for u := int64(0); u < units; u++ {
+		for j := int64(0); j < k; j++ {
+			wd[u*k+j] = w.Float[j*units+u]
+		}
+	}
+	l := &train.Dense{Units: int(units), W: newParam([]int64{units, k}, wd), B: newParam([]int64{units}, make([]float32, units))}
+	im.add(l, b, train.Shape{int(units)}, true)
+	return nil
+}
+
+// chainSoftmax is the Softmax lowering: a Softmax layer over each sample's features.
+func (im *importer) chainSoftmax(n *onnx.Softmax, b *onnx.NodeBase, at, rank int, x []int64) error {
+	if rank != 2 {
+		return b.Unsupported("axis", "softmax of a rank-%d value: the native engine's softmax works on (N, features)", rank)
+	}
+	axis, err := onnx.NormAxis(b, "axis", n.Axis, rank, false)
+	if err != nil {
+		return err
+	}
+	if axis != 1 {
+		return b.Unsupported("axis", "axis %d normalises over the batch: the native engine normalises each sample", n.Axis)
+	}
+	im.add(&train.Softmax{}, b, im.shape, false)
+	return nil
+}
+
+// chainFlatten is the Flatten lowering: a Flatten layer at axis 1.
+func (im *importer) chainFlatten(n *onnx.Flatten, b *onnx.NodeBase, at, rank int, x []int64) error {
+	axis, err := onnx.NormAxis(b, "axis", n.Axis, rank, true)
+	if err != nil {
+		return err
+	}
+	if axis != 1 {
+		return b.Unsupported("axis", "axis %d merges the batch with other dims: the native engine flattens to (N, features) (axis 1)", n.Axis)
+	}
+	im.add(&train.Flatten{}, b, train.Shape{im.shape.Size()}, false)
+	return nil
+}
+
+// chainReshape is the Reshape lowering: nothing, or a Flatten, for a constant shape that keeps the batch.
+func (im *importer) chainReshape(n *onnx.Reshape, b *onnx.NodeBase, at, rank int, x []int64) error {
+	shape := n.Shape
+	if shape == nil {
+		t, ok := im.consts[b.Input(1)]
+		if !ok {
+			return b.Unsupported("input 1", "the shape is computed at run time: the native engine needs a constant shape")
+		}
+		if err := onnx.CheckReshapeShape(b, t, n.AllowZero); err != nil {
+			return err
+		}
+		shape = t.Int64
+	}
+	out, err := im.reshape(b, shape, n.AllowZero)
+	if err != nil {
+		return err
+	}
+	switch {
+	case out.Equal(im.shape): // a no-op
+	case len(out) == 1:
+		im.add(&train.Flatten{}, b, out, false)
+	default:
+		return b.Unsupported("input 1", "Reshape to (N, %v): the native engine reshapes only to (N, features)", out)
 	}
 	return nil
 }
