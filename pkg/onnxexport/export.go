@@ -272,100 +272,33 @@ func exportGraph(m *train.Model, opt ExportOptions) (*onnx.Graph, error) {
 	x.g.Inputs = []onnx.ValueInfo{{Name: InputName, DataType: onnx.Float, Shape: inDims}}
 
 	cur := InputName
-	out := func(node string) string { return node + ".out" }
+	var err error
 	for _, l := range m.Layers {
 		switch l := l.(type) {
 		case *train.Conv2D:
-			if l.Act == train.ActSoftmax {
-				return nil, &ExportError{Layer: l.Name(), Reason: "a softmax fused into Conv2D (over all of a sample's channels and pixels) has no ONNX export: use a Flatten and a Dense or Softmax layer"}
-			}
-			w, err := x.init(l.W)
-			if err != nil {
+			if cur, err = x.conv(l, cur, m); err != nil {
 				return nil, err
-			}
-			b, err := x.init(l.B)
-			if err != nil {
-				return nil, err
-			}
-			y := out(l.Name())
-			x.add(newNode(l.Name(), "Conv", []string{cur, w, b}, []string{y},
-				onnx.IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
-				onnx.IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
-				onnx.IntsAttr("dilations", int64(l.Dilation[0]), int64(l.Dilation[1])),
-				onnx.IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))))
-			cur = y
-			if l.Act == train.ActReLU {
-				cur = x.relu(cur)
 			}
 		case *train.Dense:
-			w, err := x.init(l.W)
-			if err != nil {
+			if cur, err = x.dense(l, cur, m); err != nil {
 				return nil, err
-			}
-			b, err := x.init(l.B)
-			if err != nil {
-				return nil, err
-			}
-			y := out(l.Name())
-			x.add(newNode(l.Name(), "Gemm", []string{cur, w, b}, []string{y},
-				onnx.FloatAttr("alpha", 1), onnx.FloatAttr("beta", 1), onnx.IntAttr("transB", 1)))
-			cur = y
-			switch l.Act {
-			case train.ActReLU:
-				cur = x.relu(cur)
-			case train.ActSoftmax:
-				cur = x.softmax(cur)
 			}
 		case *train.MaxPool2D:
-			// Pads hold the resolved values whatever the padding mode.
-			y := out(l.Name())
-			attrs := []onnx.Attribute{
-				onnx.IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
-				onnx.IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
-				onnx.IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
-			if l.CeilMode {
-				attrs = append(attrs, onnx.IntAttr("ceil_mode", 1))
+			if cur, err = x.maxPool(l, cur, m); err != nil {
+				return nil, err
 			}
-			x.add(newNode(l.Name(), "MaxPool", []string{cur}, []string{y}, attrs...))
-			cur = y
 		case *train.AvgPool2D:
-			y := out(l.Name())
-			attrs := []onnx.Attribute{
-				onnx.IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
-				onnx.IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
-				onnx.IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
-			if l.CeilMode {
-				attrs = append(attrs, onnx.IntAttr("ceil_mode", 1))
+			if cur, err = x.avgPool(l, cur, m); err != nil {
+				return nil, err
 			}
-			if l.CountIncludePad {
-				attrs = append(attrs, onnx.IntAttr("count_include_pad", 1))
-			}
-			x.add(newNode(l.Name(), "AveragePool", []string{cur}, []string{y}, attrs...))
-			cur = y
 		case *train.BatchNorm:
-			var names []string
-			for _, p := range []*train.Param{l.Scale, l.Bias, l.Mean, l.Var} {
-				n, err := x.init(p)
-				if err != nil {
-					return nil, err
-				}
-				names = append(names, n)
+			if cur, err = x.batchNorm(l, cur, m); err != nil {
+				return nil, err
 			}
-			eps := float32(l.Epsilon)
-			if !(eps > 0) {
-				return nil, &ExportError{Layer: l.Name(), Reason: fmt.Sprintf("epsilon %v does not survive float32", l.Epsilon)}
-			}
-			y := out(l.Name())
-			x.add(newNode(l.Name(), "BatchNormalization", append([]string{cur}, names...), []string{y}, onnx.FloatAttr("epsilon", eps)))
-			cur = y
 		case *train.Flatten:
-			name := l.Name()
-			if countKind(m, "flatten") == 1 {
-				name = "flatten"
+			if cur, err = x.flatten(l, cur, m); err != nil {
+				return nil, err
 			}
-			y := out(name)
-			x.add(newNode(name, "Flatten", []string{cur}, []string{y}, onnx.IntAttr("axis", 1)))
-			cur = y
 		case *train.ReLU:
 			cur = x.relu(cur)
 		case *train.Softmax:
@@ -463,6 +396,124 @@ func exportGraph(m *train.Model, opt ExportOptions) (*onnx.Graph, error) {
 		return nil, fmt.Errorf("onnxexport: export: the graph fails its own check: %w", err)
 	}
 	return x.g, nil
+}
+
+// outName is the name of a node's (only) output.
+func outName(node string) string { return node + ".out" }
+
+// conv writes a Conv2D layer as a Conv node (bias as input 2), and a Relu node for a fused ReLU.
+func (x *exporter) conv(l *train.Conv2D, cur string, m *train.Model) (string, error) {
+	if l.Act == train.ActSoftmax {
+		return "", &ExportError{Layer: l.Name(), Reason: "a softmax fused into Conv2D (over all of a sample's channels and pixels) has no ONNX export: use a Flatten and a Dense or Softmax layer"}
+	}
+	w, err := x.init(l.W)
+	if err != nil {
+		return "", err
+	}
+	b, err := x.init(l.B)
+	if err != nil {
+		return "", err
+	}
+	y := outName(l.Name())
+	x.add(newNode(l.Name(), "Conv", []string{cur, w, b}, []string{y},
+		onnx.IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
+		onnx.IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
+		onnx.IntsAttr("dilations", int64(l.Dilation[0]), int64(l.Dilation[1])),
+		onnx.IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))))
+	cur = y
+	if l.Act == train.ActReLU {
+		cur = x.relu(cur)
+	}
+	return cur, nil
+}
+
+// dense writes a Dense layer as a Gemm node (transB=1, since Dense W is (Units, In)), and its fused activation.
+func (x *exporter) dense(l *train.Dense, cur string, m *train.Model) (string, error) {
+	w, err := x.init(l.W)
+	if err != nil {
+		return "", err
+	}
+	b, err := x.init(l.B)
+	if err != nil {
+		return "", err
+	}
+	y := outName(l.Name())
+	x.add(newNode(l.Name(), "Gemm", []string{cur, w, b}, []string{y},
+		onnx.FloatAttr("alpha", 1), onnx.FloatAttr("beta", 1), onnx.IntAttr("transB", 1)))
+	cur = y
+	switch l.Act {
+	case train.ActReLU:
+		cur = x.relu(cur)
+	case train.ActSoftmax:
+		cur = x.softmax(cur)
+	}
+	return cur, nil
+}
+
+// maxPool writes a MaxPool2D layer as a MaxPool node with the pads the layer resolved.
+func (x *exporter) maxPool(l *train.MaxPool2D, cur string, m *train.Model) (string, error) {
+	// Pads hold the resolved values whatever the padding mode.
+	y := outName(l.Name())
+	attrs := []onnx.Attribute{
+		onnx.IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
+		onnx.IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
+		onnx.IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
+	if l.CeilMode {
+		attrs = append(attrs, onnx.IntAttr("ceil_mode", 1))
+	}
+	x.add(newNode(l.Name(), "MaxPool", []string{cur}, []string{y}, attrs...))
+	cur = y
+	return cur, nil
+}
+
+// avgPool writes an AvgPool2D layer as an AveragePool node with the pads the layer resolved.
+func (x *exporter) avgPool(l *train.AvgPool2D, cur string, m *train.Model) (string, error) {
+	y := outName(l.Name())
+	attrs := []onnx.Attribute{
+		onnx.IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
+		onnx.IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
+		onnx.IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
+	if l.CeilMode {
+		attrs = append(attrs, onnx.IntAttr("ceil_mode", 1))
+	}
+	if l.CountIncludePad {
+		attrs = append(attrs, onnx.IntAttr("count_include_pad", 1))
+	}
+	x.add(newNode(l.Name(), "AveragePool", []string{cur}, []string{y}, attrs...))
+	cur = y
+	return cur, nil
+}
+
+// batchNorm writes a BatchNorm layer as a BatchNormalization node.
+func (x *exporter) batchNorm(l *train.BatchNorm, cur string, m *train.Model) (string, error) {
+	var names []string
+	for _, p := range []*train.Param{l.Scale, l.Bias, l.Mean, l.Var} {
+		n, err := x.init(p)
+		if err != nil {
+			return "", err
+		}
+		names = append(names, n)
+	}
+	eps := float32(l.Epsilon)
+	if !(eps > 0) {
+		return "", &ExportError{Layer: l.Name(), Reason: fmt.Sprintf("epsilon %v does not survive float32", l.Epsilon)}
+	}
+	y := outName(l.Name())
+	x.add(newNode(l.Name(), "BatchNormalization", append([]string{cur}, names...), []string{y}, onnx.FloatAttr("epsilon", eps)))
+	cur = y
+	return cur, nil
+}
+
+// flatten writes a Flatten layer as a Flatten node (axis 1), named "flatten" when it is the model's only one.
+func (x *exporter) flatten(l *train.Flatten, cur string, m *train.Model) (string, error) {
+	name := l.Name()
+	if countKind(m, "flatten") == 1 {
+		name = "flatten"
+	}
+	y := outName(name)
+	x.add(newNode(name, "Flatten", []string{cur}, []string{y}, onnx.IntAttr("axis", 1)))
+	cur = y
+	return cur, nil
 }
 
 // rename renames value from to to in every node of the graph.
