@@ -147,7 +147,10 @@ func TestManyPredictionsStayFlat(t *testing.T) {
 // 300 sessions of a small model; this one uses the real, embedded model.)
 //
 // FMKIT_SESSION_CYCLES=N runs N cycles instead (e.g. 5000, to see the
-// warm-up level off); RSS is logged every 1,000 cycles.
+// warm-up level off); RSS is logged every 1,000 cycles. Growth beyond the
+// bound is checked once more over as many cycles again, and only growth in
+// both runs fails: under make test's parallel packages the allocator can
+// step once by a few MB (measured +9.9 MB once, +2.5 MB or less alone).
 func TestManySessionsStayFlat(t *testing.T) {
 	n := 1000
 	if testing.Short() {
@@ -188,7 +191,16 @@ func TestManySessionsStayFlat(t *testing.T) {
 			g1, rss1 := goruntime.NumGoroutine(), vmRSS(t)
 			t.Logf("%s: %d create/predict/close cycles: RSS %d -> %d kB (%+d), goroutines %d -> %d", e.name, n, rss0, rss1, rss1-rss0, g0, g1)
 			if rss1-rss0 > cycleBoundKB {
-				t.Errorf("RSS grew by %d kB over %d cycles, bound %d kB: a leak", rss1-rss0, n, cycleBoundKB)
+				// A leak grows again over the next cycles; a step of the
+				// allocator under a loaded machine (other test binaries
+				// running beside this one) does not.
+				cycle(n)
+				settle()
+				rss2 := vmRSS(t)
+				t.Logf("%s: %d more cycles: RSS %d -> %d kB (%+d)", e.name, n, rss1, rss2, rss2-rss1)
+				if rss2-rss1 > cycleBoundKB {
+					t.Errorf("RSS grew by %d and then %d kB over two runs of %d cycles, bound %d kB: a leak", rss1-rss0, rss2-rss1, n, cycleBoundKB)
+				}
 			}
 			if g1 > g0 {
 				t.Errorf("goroutines %d -> %d", g0, g1)
