@@ -127,7 +127,7 @@ func SplitValidation(d *Data, f float64) (train, val *Data, err error) {
 		return nil, nil, fmt.Errorf("%d samples are too few to hold out a validation split of %v (it leaves %d to train on and %d to validate on)", n, f, at, n-at)
 	}
 	in := len(d.X) / max(n, 1)
-	train = &Data{X: d.X[:at*in], Labels: d.Labels[:at]}
+	train = &Data{X: d.X[: at*in : at*in], Labels: d.Labels[:at:at]} // capped: an append cannot reach val
 	val = &Data{X: d.X[at*in:], Labels: d.Labels[at:]}
 	return train, val, nil
 }
