@@ -72,7 +72,7 @@ func (s *shadowField) at(sx, sy int) float64 {
 // explains. It returns nil when the shadow is shallower than
 // shadowMinDepth, or explains less than shadowMinFit of the darkening
 // around the item, or less than shadowMinGain beyond the item's own soft
-// edge.
+// edge, whose blur is rimBlur working pixels.
 func fitShadow(wk *work, mask []bool, rel []float32, strong float32, lowAt func(i int) float32, rimBlur float64) *shadowField {
 	w, h := wk.w, wk.h
 	core := make([]bool, w*h)
