@@ -30,20 +30,10 @@ func SparseCategoricalCrossEntropy(logits []float32, labels []uint8, n, classes 
 		if lab >= classes {
 			panic(fmt.Sprintf("train: label %d of sample %d is out of range [0, %d)", lab, i, classes))
 		}
-		m, am := z[0], 0
-		for j, v := range z {
-			if v > m {
-				m, am = v, j
-			}
-		}
+		lse, am := logSumExp(z)
 		if am == lab {
 			correct++
 		}
-		var s float64
-		for _, v := range z {
-			s += math.Exp(float64(v) - float64(m))
-		}
-		lse := float64(m) + math.Log(s)
 		loss += lse - float64(z[lab])
 		if dlogits != nil {
 			d := dlogits[i*classes : (i+1)*classes]
@@ -89,21 +79,14 @@ func CrossEntropy(logits []float32, labels []uint8, n, classes int, s float64, d
 		if lab >= classes {
 			panic(fmt.Sprintf("train: label %d of sample %d is out of range [0, %d)", lab, i, classes))
 		}
-		m, am := z[0], 0
-		for j, v := range z {
-			if v > m {
-				m, am = v, j
-			}
-		}
+		lse, am := logSumExp(z)
 		if am == lab {
 			correct++
 		}
-		var e, sumZ float64
+		var sumZ float64
 		for _, v := range z {
-			e += math.Exp(float64(v) - float64(m))
 			sumZ += float64(v)
 		}
-		lse := float64(m) + math.Log(e)
 		loss += lse - (1-s)*float64(z[lab]) - off*sumZ
 		if dlogits != nil {
 			d := dlogits[i*classes : (i+1)*classes]
@@ -117,4 +100,21 @@ func CrossEntropy(logits []float32, labels []uint8, n, classes int, s float64, d
 		}
 	}
 	return loss * invN, correct
+}
+
+// logSumExp returns log(sum_j exp(z[j])) in float64, shifted by the
+// maximum for stability, and the index of the first maximum (the arg-max
+// the accuracy counts).
+func logSumExp(z []float32) (float64, int) {
+	m, am := z[0], 0
+	for j, v := range z {
+		if v > m {
+			m, am = v, j
+		}
+	}
+	var s float64
+	for _, v := range z {
+		s += math.Exp(float64(v) - float64(m))
+	}
+	return float64(m) + math.Log(s), am
 }
