@@ -454,28 +454,30 @@ func (x *exporter) dense(l *train.Dense, cur string, m *train.Model) (string, er
 func (x *exporter) maxPool(l *train.MaxPool2D, cur string, m *train.Model) (string, error) {
 	// Pads hold the resolved values whatever the padding mode.
 	y := outName(l.Name())
-	attrs := []onnx.Attribute{
-		onnx.IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
-		onnx.IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
-		onnx.IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
-	if l.CeilMode {
-		attrs = append(attrs, onnx.IntAttr("ceil_mode", 1))
-	}
+	attrs := poolAttrs(l.KH, l.KW, l.Stride[0], l.Stride[1], l.Pads, l.CeilMode)
 	x.add(newNode(l.Name(), "MaxPool", []string{cur}, []string{y}, attrs...))
 	cur = y
 	return cur, nil
 }
 
+// poolAttrs are a pooling node's window attributes, in the order every
+// export has written them: kernel_shape, strides, the resolved pads, and
+// ceil_mode when set.
+func poolAttrs(kh, kw, sh, sw int, pads [4]int, ceil bool) []onnx.Attribute {
+	attrs := []onnx.Attribute{
+		onnx.IntsAttr("kernel_shape", int64(kh), int64(kw)),
+		onnx.IntsAttr("strides", int64(sh), int64(sw)),
+		onnx.IntsAttr("pads", int64(pads[0]), int64(pads[1]), int64(pads[2]), int64(pads[3]))}
+	if ceil {
+		attrs = append(attrs, onnx.IntAttr("ceil_mode", 1))
+	}
+	return attrs
+}
+
 // avgPool writes an AvgPool2D layer as an AveragePool node with the pads the layer resolved.
 func (x *exporter) avgPool(l *train.AvgPool2D, cur string, m *train.Model) (string, error) {
 	y := outName(l.Name())
-	attrs := []onnx.Attribute{
-		onnx.IntsAttr("kernel_shape", int64(l.KH), int64(l.KW)),
-		onnx.IntsAttr("strides", int64(l.Stride[0]), int64(l.Stride[1])),
-		onnx.IntsAttr("pads", int64(l.Pads[0]), int64(l.Pads[1]), int64(l.Pads[2]), int64(l.Pads[3]))}
-	if l.CeilMode {
-		attrs = append(attrs, onnx.IntAttr("ceil_mode", 1))
-	}
+	attrs := poolAttrs(l.KH, l.KW, l.Stride[0], l.Stride[1], l.Pads, l.CeilMode)
 	if l.CountIncludePad {
 		attrs = append(attrs, onnx.IntAttr("count_include_pad", 1))
 	}
