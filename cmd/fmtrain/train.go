@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/fmkit/fmkit/internal/cli"
 	"github.com/fmkit/fmkit/internal/userpath"
 	"github.com/fmkit/fmkit/pkg/fmnist"
@@ -40,8 +42,9 @@ type trainOptions struct {
 	export      exportOptions
 	bundle      string
 	schedule    string
-	sched       train.LRSchedule // the schedule's flags, whichever schedule
-	changed     func(name string) bool
+	sched       train.LRSchedule       // the schedule's flags, whichever schedule
+	changed     func(name string) bool // given on the command line
+	recipe      string
 }
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -81,10 +84,20 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.checkpoint, "checkpoint", "", "training-state file (default: the model file with .ckpt)")
 	fs.BoolVar(&o.resume, "resume", false, "continue from the checkpoint")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
+	fs.StringVar(&o.recipe, "recipe", "", recipeHelp())
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	o.changed = fs.Changed
+	// What the command line gave, before a recipe sets more: the checks
+	// below refuse contradictions in what the user typed, not in a preset.
+	given := map[string]bool{}
+	fs.Visit(func(f *pflag.Flag) { given[f.Name] = true })
+	o.changed = func(name string) bool { return given[name] }
+	if o.recipe != "" {
+		if err := applyRecipe(fs, o.recipe, o.changed); err != nil {
+			return err
+		}
+	}
 	return o.run(ctx, stdout, stderr)
 }
 
