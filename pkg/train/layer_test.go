@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"gonum.org/v1/gonum/diff/fd"
 )
 
 // buildLayer builds l alone for input shape in, as NewModel would.
@@ -37,8 +39,8 @@ func weightedSum(y, r []float32) float64 {
 }
 
 // gradCheck compares l's input and parameter gradients with central
-// differences of L = sum r*y (r random), in float32 with step h = 1e-2 and
-// float64 accumulation of L. Piecewise-linear layers (ReLU, max) are exact
+// differences of L = sum r*y (r random), gonum's diff/fd with step h = 1e-2
+// on float32 data and float64 accumulation of L. Piecewise-linear layers (ReLU, max) are exact
 // up to rounding unless the step crosses a kink: a coordinate whose forward
 // and backward one-sided differences disagree is skipped, and at most a
 // quarter may be. Rounding of the float32 forward pass gives errors around
@@ -69,14 +71,13 @@ func gradCheck(t *testing.T, l Layer, n int, seed uint64) {
 		step := max(1, len(tg.data)/60)
 		for i := 0; i < len(tg.data); i += step {
 			orig := tg.data[i]
-			tg.data[i] = orig + h
-			lp := loss()
-			tg.data[i] = orig - h
-			lm := loss()
-			tg.data[i] = orig
+			at := func(v float64) float64 { tg.data[i] = float32(v); return loss() }
 			l0 := loss()
-			fwd, bwd := (lp-l0)/h, (l0-lm)/h
-			num := (lp - lm) / (2 * h)
+			diff := func(f fd.Formula) float64 {
+				return fd.Derivative(at, float64(orig), &fd.Settings{Formula: f, Step: h, OriginKnown: true, OriginValue: l0})
+			}
+			fwd, bwd, num := diff(fd.Forward), diff(fd.Backward), diff(fd.Central)
+			tg.data[i] = orig
 			checked++
 			if math.Abs(fwd-bwd) > 2e-3+1e-2*math.Abs(num) && l.Kind() != "softmax" && !hasSoftmax(l) {
 				skipped++ // a kink lies within the step
