@@ -38,10 +38,12 @@ func reframe(y []uint16, w, h int, wk *work, sg *segmentation, dark bool, dst []
 	th := tilt(wk.y, sg.mask, wk.w, wk.h, widen)
 	var v []uint16 // the crop's values, when found with the box
 	switch {
-	case clean:
+	case clean && sg.field == nil:
 		// A flawless backdrop (a rendered or catalog picture): every pixel
 		// that differs from it near the item belongs to the item, as in the
-		// dataset's own trimming; nothing needs masking.
+		// dataset's own trimming; nothing needs masking. (Unless a drop
+		// shadow was modelled: it differs from the backdrop too, and the
+		// mask that the shadow was taken off bounds the crop, as below.)
 		near := dilateN(sg.mask, wk.w, wk.h, max(4, int(0.05*float64(min(wk.w, wk.h)))))
 		if th == 0 {
 			box, v = cleanCrop(y, w, h, f, near, wk.w, lut)
@@ -55,7 +57,7 @@ func reframe(y []uint16, w, h int, wk *work, sg *segmentation, dark bool, dst []
 		// Unreduced: the exact extent of the pixels standing out of the
 		// noise (5 deviations) on the grown mask.
 		mask = dilateN(sg.mask, wk.w, wk.h, 1)
-		box = extent(y, w, h, f, mask, wk.w, min(65535, 5*uint32(spread)), back, nil, dark)
+		box = extent(y, w, h, f, mask, wk.w, min(65535, 5*uint32(spread)), back, lut, dark)
 	default:
 		mask = dilateN(sg.mask, wk.w, wk.h, 1)
 		box = image.Rect(sg.box.Min.X*f, sg.box.Min.Y*f, min(sg.box.Max.X*f, w), min(sg.box.Max.Y*f, h))

@@ -155,7 +155,17 @@ func fitSilhouette(wk *work, sil []bool, rel []float32, rimBlur float64, test bo
 	if test && rimErr < shadowMinGain*rr {
 		return nil // no shadow could explain shadowMinGain beyond the rim
 	}
+	// Along an axis the item spans from edge to edge, its shadow would
+	// fall outside the picture: no offset is looked for there (what
+	// darkens beside such an item, as in a catalog picture, is its own).
 	shift := int(math.Ceil(shadowShift * size))
+	shiftX, shiftY := shift, shift
+	if cb.Min.X == 0 && cb.Max.X == w {
+		shiftX = 0
+	}
+	if cb.Min.Y == 0 && cb.Max.Y == h {
+		shiftY = 0
+	}
 	step := max(1, int(size/25))
 	best := struct {
 		err, depth float64
@@ -195,16 +205,16 @@ func fitSilhouette(wk *work, sil []bool, rel []float32, rimBlur float64, test bo
 				best.err, best.depth, best.sigma, best.ox, best.oy, best.blur = err, d, si, ox, oy, b
 			}
 		}
-		for oy := -shift; oy <= shift; oy += step {
-			for ox := -shift; ox <= shift; ox += step {
+		for oy := -shiftY; oy <= shiftY; oy += step {
+			for ox := -shiftX; ox <= shiftX; ox += step {
 				try(ox, oy)
 			}
 		}
 		// Refine around the best of this softness, pixel by pixel.
 		if best.sigma == si && step > 1 {
 			cx, cy := best.ox, best.oy
-			for oy := cy - step + 1; oy < cy+step; oy++ {
-				for ox := cx - step + 1; ox < cx+step; ox++ {
+			for oy := max(cy-step+1, -shiftY); oy < min(cy+step, shiftY+1); oy++ {
+				for ox := max(cx-step+1, -shiftX); ox < min(cx+step, shiftX+1); ox++ {
 					try(ox, oy)
 				}
 			}
