@@ -400,13 +400,7 @@ func (e *estimator) run(g *Graph, inputs [][]int64, values []*Tensor) error {
 				Reason: fmt.Sprintf("output %q %s%v%s brings the estimated work to %s per sample", b.Output(0), out[0].DataType, out[0].Shape, windowNote(n), formatFLOPs(e.flops/e.samples))}
 		}
 		// Fold what is constant and cheap, so that a later Reshape knows its shape.
-		if c, ok := n.(*Constant); ok {
-			return []*Tensor{c.Value}, nil
-		}
-		if constant && outElems <= foldMaxElements && flops <= foldMaxFLOPs {
-			return n.eval(vals, out)
-		}
-		return nil, nil
+		return knownValues(n, in, vals, out, constant, outElems, flops)
 	})
 	if err != nil {
 		return err

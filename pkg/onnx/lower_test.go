@@ -21,9 +21,9 @@ func TestLowerErrors(t *testing.T) {
 		node, op    string
 		attr        string
 	}{
-		{"conv group", func(m *onnxpb.ModelProto) {
-			m.Graph.Node[0].Attribute = append(m.Graph.Node[0].Attribute, attrInt("group", 2))
-		}, true, `"conv1"`, "Conv", "group"},
+		{"conv group 0", func(m *onnxpb.ModelProto) {
+			m.Graph.Node[0].Attribute = append(m.Graph.Node[0].Attribute, attrInt("group", 0))
+		}, false, `"conv1"`, "Conv", "group"},
 		{"conv pads odd", func(m *onnxpb.ModelProto) { m.Graph.Node[0].Attribute[2] = attrInts("pads", 0, 0, 0) },
 			false, `"conv1"`, "Conv", "pads"},
 		{"conv strides type", func(m *onnxpb.ModelProto) { m.Graph.Node[0].Attribute[1] = attrInt("strides", 1) },
@@ -45,15 +45,25 @@ func TestLowerErrors(t *testing.T) {
 			m.Graph.Node[4].Attribute = append(m.Graph.Node[4].Attribute, attrInt("transA", 2))
 		}, false, `"dense"`, "Gemm", "transA"},
 		{"unnamed unknown op", func(m *onnxpb.ModelProto) {
-			m.Graph.Node[1].OpType = proto.String("LeakyRelu")
+			m.Graph.Node[1].OpType = proto.String("HardSigmoid")
 			m.Graph.Node[1].Name = nil
-		}, true, "#1", "LeakyRelu", ""},
+		}, true, "#1", "HardSigmoid", ""},
 		{"undefined input", func(m *onnxpb.ModelProto) { m.Graph.Node[3].Input[0] = "nowhere" },
 			false, `"flatten"`, "Flatten", "input 0"},
 		{"output defined twice", func(m *onnxpb.ModelProto) { m.Graph.Node[3].Output[0] = "relu1.out" },
 			false, `"flatten"`, "Flatten", "output 0"},
-		{"opset 6", func(m *onnxpb.ModelProto) { m.OpsetImport[0].Version = proto.Int64(6) },
+		{"opset 19", func(m *onnxpb.ModelProto) { m.OpsetImport[0].Version = proto.Int64(19) },
 			true, "model", "", "opset_import"},
+		{"opset 0", func(m *onnxpb.ModelProto) { m.OpsetImport[0].Version = proto.Int64(0) },
+			true, "model", "", "opset_import"},
+		{"opset 6 negative flatten axis", func(m *onnxpb.ModelProto) {
+			m.OpsetImport[0].Version = proto.Int64(6)
+			m.Graph.Node[3].Attribute = append(m.Graph.Node[3].Attribute, attrInt("axis", -1))
+		}, false, `"flatten"`, "Flatten", "axis"},
+		{"opset 6 storage_order", func(m *onnxpb.ModelProto) {
+			m.OpsetImport[0].Version = proto.Int64(6)
+			m.Graph.Node[2].Attribute = append(m.Graph.Node[2].Attribute, attrInt("storage_order", 0))
+		}, false, `"pool1"`, "MaxPool", "storage_order"},
 		{"other domain", func(m *onnxpb.ModelProto) { m.Graph.Node[1].Domain = proto.String("com.microsoft") },
 			true, `"relu1"`, "Relu", "domain"},
 		{"softmax axis", func(m *onnxpb.ModelProto) { m.Graph.Node[5].Attribute[0] = attrFloat("axis", 1) },

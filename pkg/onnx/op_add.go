@@ -1,15 +1,72 @@
 package onnx
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Add (ONNX Operators.md) with numpy broadcasting: the IR type, attribute checks, shape
 // rule and reference evaluation, and the broadcasting helpers Gemm and MatMul share.
 
-// Add is ONNX Add (opset 7/13/14) with multidirectional (numpy) broadcasting.
-type Add struct{ NodeBase }
+// Add is ONNX Add with multidirectional (numpy) broadcasting (opset 7/13/14), or, before
+// opset 7 (Legacy), with the attributes broadcast and axis: without broadcast both
+// inputs have one shape; with it, B's shape matches A's from Axis on (default: A's last
+// axes) and B repeats over the rest.
+type Add struct {
+	NodeBase
+	Legacy    bool
+	Broadcast bool
+	Axis      *int64
+}
 
-func lowerAdd(b NodeBase, r *attrReader, _ *lowerCtx) (Node, error) {
-	return &Add{b}, b.arity(2, 2, 1, 1, r)
+func lowerAdd(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
+	n := &Add{NodeBase: b, Legacy: ctx.opset < 7}
+	if n.Legacy {
+		if ctx.opset < 6 {
+			r.ints("consumed_inputs")
+		}
+		n.Broadcast = r.bool("broadcast", false)
+		if r.has("axis") {
+			a := r.int("axis", 0)
+			n.Axis = &a
+		}
+	}
+	return n, b.arity(2, 2, 1, 1, r)
+}
+
+// Operand1Shape returns the shape of B (input 1) as numpy broadcasting sees it: b itself
+// from opset 7, and before, b followed by the size-1 axes that align it at Axis of a.
+func (n *Add) Operand1Shape(a, b []int64) ([]int64, error) {
+	if !n.Legacy {
+		return b, nil
+	}
+	nb := &n.NodeBase
+	if !n.Broadcast {
+		if !slices.Equal(a, b) {
+			return nil, nb.Errorf("broadcast", "shapes %v and %v differ and broadcast is 0", a, b)
+		}
+		return b, nil
+	}
+	axis := int64(len(a) - len(b))
+	if n.Axis != nil {
+		axis = *n.Axis
+		if axis < 0 {
+			axis += int64(len(a))
+		}
+	}
+	if axis < 0 || axis+int64(len(b)) > int64(len(a)) {
+		return nil, nb.Errorf("axis", "B %v does not fit A %v at axis %d", b, a, axis)
+	}
+	for i, d := range b {
+		if d != a[axis+int64(i)] && d != 1 {
+			return nil, nb.Errorf("axis", "B %v does not match A %v at axis %d", b, a, axis)
+		}
+	}
+	out := slices.Clone(b)
+	for i := axis + int64(len(b)); i < int64(len(a)); i++ {
+		out = append(out, 1)
+	}
+	return out, nil
 }
 
 func (n *Add) infer(in []TensorType, value func(string) *Tensor) ([]TensorType, error) {
@@ -20,9 +77,16 @@ func (n *Add) infer(in []TensorType, value func(string) *Tensor) ([]TensorType, 
 	if err := wantType(b, in, 1, Float, 0, -1); err != nil {
 		return nil, err
 	}
-	out, err := BroadcastShapes(in[0].Shape, in[1].Shape)
+	bs, err := n.Operand1Shape(in[0].Shape, in[1].Shape)
+	if err != nil {
+		return nil, err
+	}
+	out, err := BroadcastShapes(in[0].Shape, bs)
 	if err != nil {
 		return nil, b.Errorf("inputs", "%v", err)
+	}
+	if n.Legacy && !slices.Equal(out, in[0].Shape) {
+		return nil, b.Errorf("inputs", "B %v broadcasts A %v: before opset 7 only B repeats", in[1].Shape, in[0].Shape)
 	}
 	return []TensorType{{Float, out}}, nil
 }
@@ -30,10 +94,14 @@ func (n *Add) infer(in []TensorType, value func(string) *Tensor) ([]TensorType, 
 func (n *Add) eval(in []*Tensor, types []TensorType) ([]*Tensor, error) {
 	y := newTensor(types[0])
 	idx := make([]int64, len(y.Dims))
+	bs, err := n.Operand1Shape(in[0].Dims, in[1].Dims)
+	if err != nil {
+		return nil, err
+	}
 	for i := range y.Float {
 		unravel(int64(i), y.Dims, idx)
 		a := in[0].Float[broadcastOffset(idx, in[0].Dims)]
-		c := in[1].Float[broadcastOffset(idx, in[1].Dims)]
+		c := in[1].Float[broadcastOffset(idx, bs)]
 		y.Float[i] = a + c // one float32 rounding, as float32 addition
 	}
 	return []*Tensor{y}, nil

@@ -8,7 +8,8 @@ import (
 // BatchNormalization (ONNX Operators.md), inference mode: the IR type, attribute checks,
 // shape rule and reference evaluation.
 
-// BatchNormalization is ONNX BatchNormalization in inference mode (opset 7/9/14/15):
+// BatchNormalization is ONNX BatchNormalization in inference mode (opset 1/6/7/9/14/15; is_test=1 before 7,
+// spatial=1 before 9):
 //
 //	Y = (X - mean) / sqrt(var + Epsilon) * scale + B
 //	X (N,C,D1..Dn), scale, B, mean, var (C) -> Y like X
@@ -24,6 +25,13 @@ func lowerBatchNorm(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
 	if ctx.opset < 9 {
 		spatial = r.bool("spatial", true)
 	}
+	if ctx.opset < 6 {
+		r.ints("consumed_inputs")
+	}
+	isTest := true
+	if ctx.opset < 7 {
+		isTest = r.bool("is_test", false)
+	}
 	training := false
 	if ctx.opset >= 14 {
 		training = r.bool("training_mode", false)
@@ -36,6 +44,9 @@ func lowerBatchNorm(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
 	}
 	if training {
 		return nil, b.Unsupported("training_mode", "training_mode=1: only inference is supported")
+	}
+	if !isTest {
+		return nil, b.Unsupported("is_test", "is_test=0 (training, before opset 7): only inference is supported")
 	}
 	maxOut := 5
 	if ctx.opset >= 14 {

@@ -3,12 +3,14 @@ package onnx
 // Conv (ONNX Operators.md, Conv): the IR type, attribute checks, shape rule, reference
 // evaluation and cost.
 
-// Conv is ONNX Conv (opset 1/11): Y = X * W + B, cross-correlation, group 1.
+// Conv is ONNX Conv (opset 1/11): Y = X * W + B, cross-correlation. With Group g the
+// channels split into g groups; output channel m sees input group m / (M/g) only.
 //
-//	X (N,C,D1..Dn), W (M,C,k1..kn), B (M) optional -> Y (N,M,O1..On)
+//	X (N,C,D1..Dn), W (M,C/g,k1..kn), B (M) optional -> Y (N,M,O1..On)
 type Conv struct {
 	NodeBase
 	Window
+	Group int64
 }
 
 func lowerConv(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
@@ -17,8 +19,8 @@ func lowerConv(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
 	if err := r.finish(); err != nil {
 		return nil, err
 	}
-	if group != 1 {
-		return nil, b.Unsupported("group", "group=%d: only group=1 is supported", group)
+	if group < 1 {
+		return nil, b.Errorf("group", "= %d, want >= 1", group)
 	}
 	if err := b.checkArity(2, 3, 1, 1); err != nil {
 		return nil, err
@@ -37,7 +39,7 @@ func lowerConv(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
 	if w.Strides != nil && w.KernelShape != nil && len(w.KernelShape) != len(w.Strides) {
 		return nil, b.Errorf("kernel_shape", "W has %d spatial axes, attributes have %d", len(w.KernelShape), len(w.Strides))
 	}
-	return &Conv{NodeBase: b, Window: w}, nil
+	return &Conv{NodeBase: b, Window: w, Group: group}, nil
 }
 
 func (n *Conv) infer(in []TensorType, value func(string) *Tensor) ([]TensorType, error) {
@@ -50,8 +52,8 @@ func (n *Conv) infer(in []TensorType, value func(string) *Tensor) ([]TensorType,
 		return nil, err
 	}
 	w := in[1].Shape
-	if w[1] != x[1] {
-		return nil, b.Errorf("input 1", "W %v has %d input channels, X %v has %d (group=1)", w, w[1], x, x[1])
+	if w[1]*n.Group != x[1] || w[0]%n.Group != 0 {
+		return nil, b.Errorf("input 1", "W %v has %d input channels per group, X %v has %d, group=%d", w, w[1], x, x[1], n.Group)
 	}
 	if b.Input(2) != "" {
 		if err := wantType(b, in, 2, Float, 1, 1); err != nil {
@@ -82,15 +84,16 @@ func (n *Conv) eval(in []*Tensor, types []TensorType) ([]*Tensor, error) {
 	if in := in[2:]; len(in) > 0 && in[0] != nil {
 		bias = in[0].Float
 	}
-	convNaive(in[0], in[1], bias, win, pads, y)
+	convNaive(in[0], in[1], bias, win, pads, n.Group, y)
 	return []*Tensor{y}, nil
 }
 
-// convNaive: x (N,C,D1..Dn), w (M,C,k1..kn), bias (M) or nil -> y (N,M,O1..On).
+// convNaive: x (N,C,D1..Dn), w (M,C/group,k1..kn), bias (M) or nil -> y (N,M,O1..On).
 // Input position along axis i of output o and kernel tap k: o*stride - padBegin + k*dilation.
-func convNaive(x, w *Tensor, bias []float32, win Window, pads []int64, y *Tensor) {
+func convNaive(x, w *Tensor, bias []float32, win Window, pads []int64, group int64, y *Tensor) {
 	rank := len(x.Dims) - 2
-	nb, c, m := x.Dims[0], x.Dims[1], w.Dims[0]
+	nb, c, m := x.Dims[0], w.Dims[1], w.Dims[0]
+	cAll, mPer := x.Dims[1], m/group
 	inSp, outSp, kSp := x.Dims[2:], y.Dims[2:], w.Dims[2:]
 	inSize, outSize, kSize := prod(inSp), prod(outSp), prod(kSp)
 	o, k := make([]int64, rank), make([]int64, rank)
@@ -117,7 +120,7 @@ func convNaive(x, w *Tensor, bias []float32, win Window, pads []int64, y *Tensor
 						if !inside {
 							continue
 						}
-						xv := x.Float[(n*c+ci)*inSize+off]
+						xv := x.Float[(n*cAll+(mo/mPer)*c+ci)*inSize+off]
 						wv := w.Float[(mo*c+ci)*kSize+kp]
 						sum += float64(xv) * float64(wv)
 					}

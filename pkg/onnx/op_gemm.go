@@ -1,9 +1,11 @@
 package onnx
 
+import "slices"
+
 // Gemm (ONNX Operators.md): the IR type, attribute checks, shape rule, reference
 // evaluation and cost.
 
-// Gemm is ONNX Gemm (opset 7/9/11/13): Y = Alpha * A' * B' + Beta * C, where A' is A or
+// Gemm is ONNX Gemm (opset 1/6/7/9/11/13; broadcast before 7): Y = Alpha * A' * B' + Beta * C, where A' is A or
 // its transpose, likewise B'. C is optional (opset >= 11) and broadcasts to (M,N).
 //
 //	A (M,K) or (K,M), B (K,N) or (N,K), C broadcastable to (M,N) -> Y (M,N)
@@ -11,6 +13,8 @@ type Gemm struct {
 	NodeBase
 	Alpha, Beta    float32
 	TransA, TransB bool
+
+	exactC bool // opset < 7 with broadcast=0: C is (M, N)
 }
 
 func lowerGemm(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
@@ -19,6 +23,10 @@ func lowerGemm(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
 	n.Beta = r.float("beta", 1)
 	n.TransA = r.bool("transA", false)
 	n.TransB = r.bool("transB", false)
+	if ctx.opset < 7 {
+		// Before opset 7 C broadcasts only with broadcast=1; otherwise it must be (M, N).
+		n.exactC = !r.bool("broadcast", false)
+	}
 	if err := r.finish(); err != nil {
 		return nil, err
 	}
@@ -54,6 +62,9 @@ func (n *Gemm) infer(in []TensorType, value func(string) *Tensor) ([]TensorType,
 	if b.Input(2) != "" {
 		if err := wantType(b, in, 2, Float, 0, 2); err != nil {
 			return nil, err
+		}
+		if n.exactC && !slices.Equal(in[2].Shape, []int64{m, nn}) {
+			return nil, b.Errorf("input 2", "C %v, want (%d,%d) (broadcast=0)", in[2].Shape, m, nn)
 		}
 		if _, err := BroadcastShapes(in[2].Shape, []int64{m, nn}); err != nil || !unidirectional(in[2].Shape, []int64{m, nn}) {
 			return nil, b.Errorf("input 2", "C %v does not broadcast to (%d,%d)", in[2].Shape, m, nn)

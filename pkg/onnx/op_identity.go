@@ -6,7 +6,7 @@ package onnx
 // Identity is ONNX Identity (tensor inputs only).
 type Identity struct{ NodeBase }
 
-// Dropout is ONNX Dropout in inference mode: Y = X; the optional mask output is all
+// Dropout is ONNX Dropout in inference mode (opset 1/6/7/10/12/13; is_test=1 before 7): Y = X; the optional mask output is all
 // true (Bool from opset 10, ones of X's type before).
 type Dropout struct {
 	NodeBase
@@ -22,8 +22,15 @@ func lowerIdentity(b NodeBase, r *attrReader, _ *lowerCtx) (Node, error) {
 func lowerDropout(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
 	n := &Dropout{NodeBase: b, Ratio: 0.5, floatMask: ctx.opset < 10}
 	maxIn := 1
+	isTest := true
 	if ctx.opset < 12 {
 		n.Ratio = r.float("ratio", 0.5)
+		if ctx.opset < 6 {
+			r.ints("consumed_inputs")
+		}
+		if ctx.opset < 7 {
+			isTest = r.bool("is_test", false)
+		}
 	} else {
 		r.int("seed", 0) // training only
 		maxIn = 3
@@ -33,6 +40,9 @@ func lowerDropout(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
 	}
 	if err := b.checkArity(1, maxIn, 1, 2); err != nil {
 		return nil, err
+	}
+	if !isTest {
+		return nil, b.Unsupported("is_test", "is_test=0 (training, before opset 7): only inference is supported")
 	}
 	if name := b.Input(1); name != "" {
 		if t, ok := ctx.consts[name]; ok {

@@ -5,7 +5,7 @@ import "math"
 // MaxPool and AveragePool (ONNX Operators.md): the IR types, attribute checks, shape rule,
 // reference evaluation and cost.
 
-// MaxPool is ONNX MaxPool (opset 8/10/11/12) without the Indices output; padding never
+// MaxPool is ONNX MaxPool (opset 1/8/10/11/12) without the Indices output; padding never
 // wins (it acts as -Inf).
 //
 //	X (N,C,D1..Dn) -> Y (N,C,O1..On)
@@ -14,7 +14,7 @@ type MaxPool struct {
 	Window
 }
 
-// AveragePool is ONNX AveragePool (opset 7/10/11).
+// AveragePool is ONNX AveragePool (opset 1/7/10/11).
 //
 //	X (N,C,D1..Dn) -> Y (N,C,O1..On)
 type AveragePool struct {
@@ -27,14 +27,21 @@ type AveragePool struct {
 
 func lowerMaxPool(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
 	w := lowerWindow(&b, r, true, ctx.opset >= 10, ctx.opset >= 10)
-	order := r.int("storage_order", 0)
+	order := int64(0)
+	if ctx.opset >= 8 {
+		order = r.int("storage_order", 0)
+	}
 	if err := r.finish(); err != nil {
 		return nil, err
 	}
 	if order != 0 {
 		return nil, b.Unsupported("storage_order", "storage_order=%d: only 0 (row major) is supported", order)
 	}
-	if err := b.checkArity(1, 1, 1, 2); err != nil {
+	maxOut := 2
+	if ctx.opset < 8 {
+		maxOut = 1
+	}
+	if err := b.checkArity(1, 1, 1, maxOut); err != nil {
 		return nil, err
 	}
 	if b.Output(1) != "" {
@@ -45,7 +52,10 @@ func lowerMaxPool(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
 
 func lowerAveragePool(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
 	w := lowerWindow(&b, r, true, ctx.opset >= 10, false)
-	cip := r.bool("count_include_pad", false)
+	cip := false
+	if ctx.opset >= 7 {
+		cip = r.bool("count_include_pad", false)
+	}
 	if err := r.finish(); err != nil {
 		return nil, err
 	}

@@ -3,11 +3,11 @@ package onnx
 // Relu (ONNX Operators.md): the IR type, attribute checks, shape rule and reference
 // evaluation.
 
-// Relu is ONNX Relu (opset 6/13/14): Y = max(X, 0).
+// Relu is ONNX Relu (opset 1/6/13/14): Y = max(X, 0).
 type Relu struct{ NodeBase }
 
-func lowerRelu(b NodeBase, r *attrReader, _ *lowerCtx) (Node, error) {
-	return &Relu{b}, b.arity(1, 1, 1, 1, r)
+func lowerRelu(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
+	return &Relu{b}, lowerLegacyUnary(&b, r, ctx)
 }
 
 func (n *Relu) infer(in []TensorType, value func(string) *Tensor) ([]TensorType, error) {

@@ -10,7 +10,7 @@ type Flatten struct {
 	Axis int64 // as written; negative counts from the end (opset >= 11)
 }
 
-// Reshape is ONNX Reshape (opset 5/13/14). In the shape input, -1 is inferred (at most
+// Reshape is ONNX Reshape (opset 1/5/13/14; the shape an attribute before 5). In the shape input, -1 is inferred (at most
 // one) and 0 copies the input's dimension unless AllowZero, where 0 is a real zero.
 type Reshape struct {
 	NodeBase
@@ -26,7 +26,7 @@ func lowerFlatten(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
 		return nil, err
 	}
 	if axis < 0 && ctx.opset < 11 {
-		return nil, b.Errorf("axis", "= %d: negative axes need ctx.opset 11", axis)
+		return nil, b.Errorf("axis", "= %d: negative axes need opset 11", axis)
 	}
 	if err := b.checkArity(1, 1, 1, 1); err != nil {
 		return nil, err
@@ -35,6 +35,24 @@ func lowerFlatten(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
 }
 
 func lowerReshape(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
+	if ctx.opset < 5 {
+		// Opset 1: the shape is an attribute.
+		r.ints("consumed_inputs")
+		if !r.has("shape") {
+			r.fail("shape", "required attribute is missing")
+		}
+		shape := r.ints("shape")
+		if err := b.arity(1, 1, 1, 1, r); err != nil {
+			return nil, err
+		}
+		n := &Reshape{NodeBase: b}
+		t := NewInt64("", []int64{int64(len(shape))}, shape)
+		if err := CheckReshapeShape(&n.NodeBase, t, false); err != nil {
+			return nil, err
+		}
+		n.Shape = shape
+		return n, nil
+	}
 	allowZero := false
 	if ctx.opset >= 14 {
 		allowZero = r.bool("allowzero", false)
@@ -93,8 +111,10 @@ func (n *Flatten) infer(in []TensorType, value func(string) *Tensor) ([]TensorTy
 
 func (n *Reshape) infer(in []TensorType, value func(string) *Tensor) ([]TensorType, error) {
 	b := &n.NodeBase
-	if err := wantType(b, in, 1, Int64, 1, 1); err != nil {
-		return nil, err
+	if b.Input(1) != "" {
+		if err := wantType(b, in, 1, Int64, 1, 1); err != nil {
+			return nil, err
+		}
 	}
 	shape := n.Shape
 	if shape == nil {

@@ -16,8 +16,9 @@ func (t TensorType) String() string { return fmt.Sprintf("%s%v", t.DataType, t.S
 // InferShapes computes the type of every value of g, given the concrete shapes of its
 // runtime inputs (by name; an input missing from the map takes its declared shape, which
 // must then be fully static). It checks element types and shapes op by op and fails with
-// a *ModelError naming the node at fault. A Reshape whose shape is only known at run time
-// cannot be inferred statically and fails.
+// a *ModelError naming the node at fault. Small constant subgraphs are folded on the way
+// (Shape's output follows from its input's type), so a Reshape whose shape is computed
+// from them is known; one whose shape is only known at run time fails.
 func (g *Graph) InferShapes(inputs map[string][]int64) (map[string]TensorType, error) {
 	types := map[string]TensorType{}
 	for name, t := range g.Initializers {
@@ -43,7 +44,18 @@ func (g *Graph) InferShapes(inputs map[string][]int64) (map[string]TensorType, e
 		}
 		types[in.Name] = TensorType{in.DataType, shape}
 	}
-	err := walk(g, types, nil, func(Node, []TensorType, []*Tensor, []TensorType) ([]*Tensor, error) { return nil, nil })
+	values := map[string]*Tensor{}
+	for name, t := range g.Initializers {
+		values[name] = t
+	}
+	err := walk(g, types, values, func(n Node, in []TensorType, vals []*Tensor, out []TensorType) ([]*Tensor, error) {
+		var outElems float64
+		for _, t := range out {
+			outElems += elems(t.Shape)
+		}
+		flops, _ := nodeCost(n, in, out)
+		return knownValues(n, in, vals, out, allKnown(n, vals), outElems, flops)
+	})
 	if err != nil {
 		return nil, err
 	}

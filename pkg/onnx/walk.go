@@ -1,5 +1,33 @@
 package onnx
 
+// knownValues returns the values of n's outputs where they follow from what is known, for
+// the shape rules of later nodes (a Reshape's shape, a Pad's pads): a Constant's value,
+// Shape's from its input's type, and the evaluation of a node whose inputs are all known
+// (constant) when it is cheap (at most foldMaxElements outputs and foldMaxFLOPs). nil when
+// not known.
+func knownValues(n Node, in []TensorType, vals []*Tensor, out []TensorType, constant bool, outElems, flops float64) ([]*Tensor, error) {
+	switch n := n.(type) {
+	case *Constant:
+		return []*Tensor{n.Value}, nil
+	case *Shape:
+		return []*Tensor{n.valueOf(in)}, nil
+	}
+	if constant && outElems <= foldMaxElements && flops <= foldMaxFLOPs {
+		return n.eval(vals, out)
+	}
+	return nil, nil
+}
+
+// allKnown reports whether every input of n has a known value.
+func allKnown(n Node, vals []*Tensor) bool {
+	for i, name := range n.Base().Inputs {
+		if name != "" && vals[i] == nil {
+			return false
+		}
+	}
+	return true
+}
+
 // walk passes values through g's nodes in order: the one loop that InferShapes, EvalNaive
 // and the gate's estimates share. types holds the type of every value defined so far and
 // values the values known (either may start with the initializers and inputs; values may
