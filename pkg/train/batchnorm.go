@@ -38,8 +38,8 @@ func (l *BatchNorm) TypeName() string { return "BatchNormalization" }
 func (l *BatchNorm) Params() []*Param { return []*Param{l.Scale, l.Bias, l.Mean, l.Var} }
 
 func (l *BatchNorm) build(in Shape, _ *RNG) error {
-	if len(in) != 1 && len(in) != 3 {
-		return &ShapeError{Layer: l.name, Msg: fmt.Sprintf("BatchNorm needs a (C) or (C, H, W) input, got %v", in)}
+	if len(in) == 0 || in[0] < 1 {
+		return &ShapeError{Layer: l.name, Msg: fmt.Sprintf("BatchNorm needs a (C, ...) input, got %v", in)}
 	}
 	if l.Epsilon == 0 {
 		l.Epsilon = DefaultBatchNormEpsilon

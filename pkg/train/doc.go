@@ -47,7 +47,9 @@
 //
 // Every fast kernel (im2col + gemm convolution, gemm dense layers, pooling)
 // is tested against a naive float64 reference (conv2dNaive, denseNaive,
-// maxPoolNaive, avgPoolNaive); every layer's gradients against finite
+// maxPoolNaive, avgPoolNaive; pointwiseNaive for the elementwise layers of
+// imported graphs, transposeNaive and padNaive for the index-map layers);
+// every layer's gradients against finite
 // differences; and one training step of the book's model against PyTorch
 // (testdata/gen/torch_step.py).
 package train

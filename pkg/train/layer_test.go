@@ -141,6 +141,24 @@ func TestGradients(t *testing.T) {
 			return bn
 		}, Shape{3, 4, 4}},
 		{"batchnorm flat", func() Layer { return &BatchNorm{} }, Shape{5}},
+		{"batchnorm (C, L)", func() Layer { return &BatchNorm{} }, Shape{3, 5}},
+		{"sigmoid", func() Layer { return &Sigmoid{} }, Shape{2, 3, 3}},
+		{"tanh", func() Layer { return &Tanh{} }, Shape{2, 3, 3}},
+		{"leakyrelu", func() Layer { return &LeakyReLU{Alpha: 0.1} }, Shape{2, 3, 3}},
+		{"elu", func() Layer { return &ELU{Alpha: 1.5} }, Shape{2, 3, 3}},
+		{"clip", func() Layer { return &Clip{Min: -0.5, Max: 0.6} }, Shape{2, 3, 3}},
+		{"logsoftmax", func() Layer { return &LogSoftmax{} }, Shape{6}},
+		{"logsoftmax rows", func() Layer { return &LogSoftmax{Width: 4} }, Shape{3, 2, 4}},
+		{"softmax rows", func() Layer { return &Softmax{Width: 3} }, Shape{2, 3}},
+		{"pad constant", func() Layer { return &Pad{Pads: []int{0, 1, 2, 0, 2, 1}, Value: 0.5} }, Shape{2, 3, 3}},
+		{"pad crop", func() Layer { return &Pad{Pads: []int{0, -1, 1, 0, 0, -1}} }, Shape{2, 3, 3}},
+		{"pad reflect", func() Layer { return &Pad{Pads: []int{0, 2, 1, 0, 1, 2}, Mode: FillReflect} }, Shape{2, 3, 4}},
+		{"pad edge", func() Layer { return &Pad{Pads: []int{0, 2, 1, 0, 1, 3}, Mode: FillEdge} }, Shape{2, 3, 4}},
+		{"transpose", func() Layer { return &Transpose{Perm: []int{1, 2, 0}} }, Shape{2, 3, 4}},
+		{"reshape", func() Layer { return &Reshape{To: Shape{4, 6}} }, Shape{2, 3, 4}},
+		{"maxpool dilated", func() Layer {
+			return &MaxPool2D{KH: 2, KW: 3, Stride: [2]int{1, 2}, Dilation: [2]int{2, 2}, Pads: [4]int{1, 1, 0, 1}, Padding: PadExplicit}
+		}, Shape{2, 7, 8}},
 	}
 	for i, c := range cases {
 		for _, threads := range []int{1, 2} {

@@ -132,8 +132,11 @@ func (m *Model) Clone() *Model {
 // Softmax is skipped) and whether the last layer run must skip a fused
 // softmax activation.
 func (m *Model) logitsEnd() int {
-	if _, ok := m.Layers[len(m.Layers)-1].(*Softmax); ok && len(m.Layers) > 1 {
-		return len(m.Layers) - 1
+	switch m.Layers[len(m.Layers)-1].(type) {
+	case *Softmax, *LogSoftmax:
+		if len(m.Layers) > 1 {
+			return len(m.Layers) - 1
+		}
 	}
 	return len(m.Layers)
 }

@@ -16,6 +16,11 @@ type poolConfig struct {
 }
 
 func buildPool(name string, in Shape, kh, kw int, stride *[2]int, pads *[4]int, padding Padding, ceil bool) (poolConfig, error) {
+	return buildPoolDilated(name, in, kh, kw, stride, &[2]int{1, 1}, pads, padding, ceil)
+}
+
+// buildPoolDilated is buildPool with dilations (zero entries mean 1).
+func buildPoolDilated(name string, in Shape, kh, kw int, stride, dil *[2]int, pads *[4]int, padding Padding, ceil bool) (poolConfig, error) {
 	var pc poolConfig
 	if len(in) != 3 {
 		return pc, &ShapeError{Layer: name, Msg: fmt.Sprintf("pooling needs a (C, H, W) input, got %v", in)}
@@ -29,15 +34,20 @@ func buildPool(name string, in Shape, kh, kw int, stride *[2]int, pads *[4]int, 
 	if stride[1] == 0 {
 		stride[1] = kw
 	}
-	if stride[0] < 1 || stride[1] < 1 {
-		return pc, &ShapeError{Layer: name, Msg: fmt.Sprintf("stride %v must be >= 1", *stride)}
+	for i := range dil {
+		if dil[i] == 0 {
+			dil[i] = 1
+		}
+	}
+	if stride[0] < 1 || stride[1] < 1 || dil[0] < 1 || dil[1] < 1 {
+		return pc, &ShapeError{Layer: name, Msg: fmt.Sprintf("stride %v and dilation %v must be >= 1", *stride, *dil)}
 	}
 	pc.c, pc.h, pc.w = in[0], in[1], in[2]
-	ph, oh, err := resolvePads(padding, pc.h, kh, stride[0], 1, [2]int{pads[0], pads[2]}, ceil)
+	ph, oh, err := resolvePads(padding, pc.h, kh, stride[0], dil[0], [2]int{pads[0], pads[2]}, ceil)
 	if err != nil {
 		return pc, &ShapeError{Layer: name, Msg: "height: " + err.Error()}
 	}
-	pw, ow, err := resolvePads(padding, pc.w, kw, stride[1], 1, [2]int{pads[1], pads[3]}, ceil)
+	pw, ow, err := resolvePads(padding, pc.w, kw, stride[1], dil[1], [2]int{pads[1], pads[3]}, ceil)
 	if err != nil {
 		return pc, &ShapeError{Layer: name, Msg: "width: " + err.Error()}
 	}
@@ -61,6 +71,9 @@ type MaxPool2D struct {
 	Pads     [4]int
 	Padding  Padding
 	CeilMode bool
+	// Dilation spaces the window's taps (ONNX MaxPool dilations, PyTorch's dilation);
+	// zero entries mean 1.
+	Dilation [2]int
 
 	pc    poolConfig
 	y, dx []float32
@@ -82,7 +95,7 @@ func (l *MaxPool2D) TypeName() string { return "MaxPooling2D" }
 func (l *MaxPool2D) Params() []*Param { return nil }
 
 func (l *MaxPool2D) build(in Shape, _ *RNG) error {
-	pc, err := buildPool(l.name, in, l.KH, l.KW, &l.Stride, &l.Pads, l.Padding, l.CeilMode)
+	pc, err := buildPoolDilated(l.name, in, l.KH, l.KW, &l.Stride, &l.Dilation, &l.Pads, l.Padding, l.CeilMode)
 	if err != nil {
 		return err
 	}
@@ -93,7 +106,7 @@ func (l *MaxPool2D) build(in Shape, _ *RNG) error {
 
 func (l *MaxPool2D) clone() Layer {
 	return &MaxPool2D{layerBase: l.cloneBase(), KH: l.KH, KW: l.KW, Stride: l.Stride, Pads: l.Pads,
-		Padding: l.Padding, CeilMode: l.CeilMode, pc: l.pc}
+		Padding: l.Padding, CeilMode: l.CeilMode, Dilation: l.Dilation, pc: l.pc}
 }
 
 // Forward computes the window maxima.
@@ -141,6 +154,10 @@ func (l *MaxPool2D) run(op, lo, hi, _ int) {
 // output's arg-max index within the plane to arg.
 func (l *MaxPool2D) forwardPlane(y []float32, arg []int32, x []float32) {
 	pc := l.pc
+	if l.Dilation != [2]int{1, 1} {
+		l.forwardPlaneDilated(y, arg, x)
+		return
+	}
 	if l.KH == 2 && l.KW == 2 && l.Stride == [2]int{2, 2} && l.Pads == [4]int{} && 2*pc.oh <= pc.h && 2*pc.ow <= pc.w {
 		if !gemm.MaxPool2x2(y, arg, x, pc.w, pc.oh, pc.ow) {
 			maxPool2x2(y, arg, x, pc)
@@ -163,6 +180,36 @@ func (l *MaxPool2D) forwardPlane(y []float32, arg []int32, x []float32) {
 						best, bi = v, int32(ih*pc.w+iw)
 					}
 				}
+			}
+			y[oh*pc.ow+ow], arg[oh*pc.ow+ow] = best, bi
+		}
+	}
+}
+
+// forwardPlaneDilated is forwardPlane for a dilated window: tap (a, b) of
+// output (oh, ow) reads input (oh*sh - pt + a*dh, ow*sw - pl + b*dw).
+func (l *MaxPool2D) forwardPlaneDilated(y []float32, arg []int32, x []float32) {
+	pc := l.pc
+	for oh := 0; oh < pc.oh; oh++ {
+		for ow := 0; ow < pc.ow; ow++ {
+			best, bi := float32(math.Inf(-1)), int32(-1)
+			for a := 0; a < l.KH; a++ {
+				ih := oh*l.Stride[0] - l.Pads[0] + a*l.Dilation[0]
+				if ih < 0 || ih >= pc.h {
+					continue
+				}
+				for b := 0; b < l.KW; b++ {
+					iw := ow*l.Stride[1] - l.Pads[1] + b*l.Dilation[1]
+					if iw < 0 || iw >= pc.w {
+						continue
+					}
+					if v := x[ih*pc.w+iw]; v > best || v != v || bi < 0 {
+						best, bi = v, int32(ih*pc.w+iw)
+					}
+				}
+			}
+			if bi < 0 {
+				bi = 0 // a window in the padding only; its gradient goes to element 0 (never with ONNX's pads)
 			}
 			y[oh*pc.ow+ow], arg[oh*pc.ow+ow] = best, bi
 		}
