@@ -144,7 +144,21 @@ type importer struct {
 	side    map[string]string
 	fixedB  int64 // the declared batch size, or -1 when it is symbolic
 	inShape train.Shape
+	// shapes holds the per-sample shape of each chain value, for Shape nodes.
+	shapes map[string]train.Shape
+	// symA and symB hold the values that depend on a symbolic batch size (shape
+	// arithmetic such as Shape -> Gather -> Concat), computed with the batch taken as
+	// symBatchA and as symBatchB; a value in neither map nor consts is not known.
+	symA, symB map[string]*onnx.Tensor
 }
+
+// The batch sizes a symbolic batch stands for while the importer folds shape arithmetic:
+// an element that differs between the two evaluations depends on the batch, and is the
+// batch itself when it equals each stand-in. Both are primes, exact in float32.
+const (
+	symBatchA = 65521
+	symBatchB = 65519
+)
 
 // step is one layer of the chain and the node it came from.
 type step struct {
@@ -158,7 +172,8 @@ type step struct {
 // (the native engine binds all but the first); sample, when not nil, is the per-sample
 // shape of the runtime input, used where its declaration is symbolic.
 func importGraph(g *onnx.Graph, bound map[string]*onnx.Tensor, sample []int64) (*train.Model, *ModelInfo, error) {
-	im := &importer{g: g, consts: map[string]*onnx.Tensor{}, pos: map[string]int{}, side: map[string]string{}}
+	im := &importer{g: g, consts: map[string]*onnx.Tensor{}, pos: map[string]int{}, side: map[string]string{},
+		shapes: map[string]train.Shape{}, symA: map[string]*onnx.Tensor{}, symB: map[string]*onnx.Tensor{}}
 	for name, t := range g.Initializers {
 		im.consts[name] = t
 	}
@@ -225,6 +240,7 @@ func importGraph(g *onnx.Graph, bound map[string]*onnx.Tensor, sample []int64) (
 	}
 	im.cur, im.shape = in.Name, im.inShape.Clone()
 	im.pos[in.Name] = 0
+	im.shapes[in.Name] = im.shape
 
 	for _, n := range g.Nodes {
 		if err := im.node(n); err != nil {
@@ -327,12 +343,17 @@ func lastLayer(ls []train.Layer) train.Layer {
 // node handles one node of the graph: it folds it, adds it to the chain, or fails.
 func (im *importer) node(n onnx.Node) error {
 	b := n.Base()
+	if s, ok := n.(*onnx.Shape); ok {
+		if sh, ok := im.shapes[b.Input(0)]; ok {
+			return im.foldShape(s, sh)
+		}
+	}
 	var dyn []int // positions of inputs that are not constant
 	for i, name := range b.Inputs {
 		if name == "" {
 			continue
 		}
-		if _, ok := im.consts[name]; !ok {
+		if !im.known(name) {
 			dyn = append(dyn, i)
 		}
 	}
@@ -367,35 +388,147 @@ func (im *importer) node(n onnx.Node) error {
 		return err
 	}
 	im.pos[im.cur] = len(im.steps)
+	im.shapes[im.cur] = im.shape
 	return nil
 }
 
-// fold evaluates a node whose inputs are all constant and records its outputs.
+// known reports whether a value is constant, or shape arithmetic on a symbolic batch.
+func (im *importer) known(name string) bool {
+	if _, ok := im.consts[name]; ok {
+		return true
+	}
+	_, ok := im.symA[name]
+	return ok
+}
+
+// foldShape records the output of Shape on a chain value of per-sample shape sh: a
+// constant for a fixed batch, else one value for each stand-in batch size.
+func (im *importer) foldShape(n *onnx.Shape, sh train.Shape) error {
+	eval := func(batch int64) (*onnx.Tensor, error) {
+		x := &onnx.Tensor{DataType: onnx.Float, Dims: append([]int64{batch}, shapeInt64(sh)...)}
+		types := []onnx.TensorType{{DataType: onnx.Float, Shape: x.Dims}}
+		outT, err := onnx.InferNode(n, types, noValue)
+		if err != nil {
+			return nil, err
+		}
+		out, err := onnx.EvalNode(n, []*onnx.Tensor{x}, outT)
+		if err != nil {
+			return nil, err
+		}
+		out[0].Name = n.Outputs[0]
+		return out[0], nil
+	}
+	if im.fixedB >= 0 {
+		t, err := eval(im.fixedB)
+		im.consts[n.Outputs[0]] = t
+		return err
+	}
+	a, err := eval(symBatchA)
+	if err != nil {
+		return err
+	}
+	c, err := eval(symBatchB)
+	if err != nil {
+		return err
+	}
+	im.store(n.Outputs[0], a, c)
+	return nil
+}
+
+// store records a folded value: a constant when both evaluations agree.
+func (im *importer) store(name string, a, b *onnx.Tensor) {
+	if sameTensor(a, b) {
+		im.consts[name] = a
+		return
+	}
+	im.symA[name], im.symB[name] = a, b
+}
+
+func sameTensor(a, b *onnx.Tensor) bool {
+	return a.DataType == b.DataType && slices.Equal(a.Dims, b.Dims) && slices.Equal(a.Int64, b.Int64) &&
+		slices.Equal(a.Bool, b.Bool) && slices.EqualFunc(a.Float, b.Float, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) })
+}
+
+// fold evaluates a node whose inputs are all known (constant, or shape arithmetic on a
+// symbolic batch, which is evaluated for each stand-in batch size) and records its outputs.
 func (im *importer) fold(n onnx.Node) error {
 	b := n.Base()
-	in := make([]*onnx.Tensor, len(b.Inputs))
-	types := make([]onnx.TensorType, len(b.Inputs))
-	for i, name := range b.Inputs {
-		if name != "" {
-			in[i] = im.consts[name]
-			types[i] = onnx.TensorType{DataType: in[i].DataType, Shape: in[i].Dims}
+	symbolic := false
+	for _, name := range b.Inputs {
+		if _, ok := im.symA[name]; ok && name != "" {
+			symbolic = true
 		}
 	}
-	outTypes, err := onnx.InferNode(n, types, func(name string) *onnx.Tensor { return im.consts[name] })
+	evalWith := func(sym map[string]*onnx.Tensor) ([]*onnx.Tensor, error) {
+		lookup := func(name string) *onnx.Tensor {
+			if t, ok := sym[name]; ok {
+				return t
+			}
+			return im.consts[name]
+		}
+		in := make([]*onnx.Tensor, len(b.Inputs))
+		types := make([]onnx.TensorType, len(b.Inputs))
+		for i, name := range b.Inputs {
+			if name != "" {
+				in[i] = lookup(name)
+				types[i] = onnx.TensorType{DataType: in[i].DataType, Shape: in[i].Dims}
+			}
+		}
+		outTypes, err := onnx.InferNode(n, types, lookup)
+		if err != nil {
+			return nil, err
+		}
+		return onnx.EvalNode(n, in, outTypes)
+	}
+	outA, err := evalWith(im.symA)
 	if err != nil {
 		return err
 	}
-	out, err := onnx.EvalNode(n, in, outTypes)
-	if err != nil {
-		return err
+	outB := outA
+	if symbolic {
+		if outB, err = evalWith(im.symB); err != nil {
+			return err
+		}
 	}
 	for i, name := range b.Outputs {
-		if name != "" && i < len(out) {
-			out[i].Name = name
-			im.consts[name] = out[i]
+		if name != "" && i < len(outA) {
+			outA[i].Name, outB[i].Name = name, name
+			im.store(name, outA[i], outB[i])
 		}
 	}
 	return nil
+}
+
+// shapeInput returns the value of input i of b, an INT64 shape that may hold the
+// symbolic batch size: batchAt lists the positions that are the batch itself. Anything
+// else computed from the batch is unsupported.
+func (im *importer) shapeInput(b *onnx.NodeBase, i int) (vals []int64, batchAt []int, err error) {
+	name := b.Input(i)
+	if t, ok := im.consts[name]; ok {
+		if t.DataType != onnx.Int64 {
+			return nil, nil, b.Errorf("input "+strconv.Itoa(i), "type %s, want INT64", t.DataType)
+		}
+		return t.Int64, nil, nil
+	}
+	a, ok := im.symA[name]
+	if !ok {
+		return nil, nil, b.Unsupported("input "+strconv.Itoa(i), "%q is computed at run time: the native engine needs it constant", name)
+	}
+	c := im.symB[name]
+	if a.DataType != onnx.Int64 {
+		return nil, nil, b.Errorf("input "+strconv.Itoa(i), "type %s, want INT64", a.DataType)
+	}
+	vals = slices.Clone(a.Int64)
+	for j := range vals {
+		switch {
+		case a.Int64[j] == c.Int64[j]:
+		case a.Int64[j] == symBatchA && c.Int64[j] == symBatchB:
+			batchAt = append(batchAt, j)
+		default:
+			return nil, nil, b.Unsupported("input "+strconv.Itoa(i), "element %d of %q is arithmetic on the symbolic batch size: the native engine needs it constant", j, name)
+		}
+	}
+	return vals, batchAt, nil
 }
 
 // add appends a layer made from node b; the chain's shape becomes out.
@@ -471,15 +604,46 @@ func (im *importer) chain(n onnx.Node, at int) error {
 		if err != nil {
 			return err
 		}
+		if n.Legacy {
+			// Before opset 7 only B (input 1) broadcasts, aligned at the axis attribute.
+			if other != 1 {
+				return b.Unsupported("input 0", "the constant is A of a legacy (opset < 7) Add: the native engine folds a constant B")
+			}
+			dims, err := n.Operand1Shape(x, c.Dims)
+			if err != nil {
+				return err
+			}
+			cc := *c
+			cc.Dims = dims
+			c = &cc
+		}
 		return im.foldAdd(b, c, other)
 	case *onnx.Relu:
 		im.add(&train.ReLU{}, b, im.shape, false)
+	case *onnx.Sigmoid:
+		im.add(&train.Sigmoid{}, b, im.shape, false)
+	case *onnx.Tanh:
+		im.add(&train.Tanh{}, b, im.shape, false)
+	case *onnx.LeakyRelu:
+		im.add(&train.LeakyReLU{Alpha: n.Alpha}, b, im.shape, false)
+	case *onnx.Elu:
+		im.add(&train.ELU{Alpha: n.Alpha}, b, im.shape, false)
+	case *onnx.Clip:
+		return im.chainClip(n, b)
 	case *onnx.Softmax:
-		return im.chainSoftmax(n, b, at, rank, x)
+		return im.chainSoftmax(b, n.Axis, n.Coerce2D, false, rank, x)
+	case *onnx.LogSoftmax:
+		return im.chainSoftmax(b, n.Axis, n.Coerce2D, true, rank, x)
 	case *onnx.Flatten:
 		return im.chainFlatten(n, b, at, rank, x)
 	case *onnx.Reshape:
 		return im.chainReshape(n, b, at, rank, x)
+	case *onnx.Unsqueeze, *onnx.Squeeze, *onnx.Transpose:
+		return im.chainView(n, b, x)
+	case *onnx.Pad:
+		return im.chainPad(n, b, rank, x)
+	case *onnx.GlobalAveragePool, *onnx.GlobalMaxPool:
+		return im.chainGlobalPool(n, b, rank, x)
 	case *onnx.Identity:
 	case *onnx.Dropout:
 		im.add(&train.Dropout{Rate: float64(n.Ratio)}, b, im.shape, false)
@@ -501,8 +665,8 @@ func (im *importer) chainConv(n *onnx.Conv, b *onnx.NodeBase, at, rank int, x []
 	if len(w.Dims) != rank {
 		return b.Errorf("input 0", "the input %q has rank %d, W %v has rank %d", b.Inputs[0], rank, w.Dims, len(w.Dims))
 	}
-	if rank != 4 {
-		return b.Unsupported("kernel_shape", "%d-D convolution: the native engine is 2-D", rank-2)
+	if rank != 4 && rank != 3 {
+		return b.Unsupported("kernel_shape", "%d-D convolution: the native engine is 2-D (and 1-D as 2-D)", rank-2)
 	}
 	var bias *onnx.Tensor
 	types := []onnx.TensorType{{DataType: onnx.Float, Shape: x}, {DataType: onnx.Float, Shape: w.Dims}}
@@ -516,20 +680,77 @@ func (im *importer) chainConv(n *onnx.Conv, b *onnx.NodeBase, at, rank int, x []
 	if err != nil {
 		return err
 	}
-	win, _ := n.Window.Resolve(b, 2, w.Dims[2:])
+	win, _ := n.Window.Resolve(b, rank-2, w.Dims[2:])
 	_, pads, _ := win.OutputShape(b, x)
 	bd := make([]float32, w.Dims[0])
 	if bias != nil {
 		copy(bd, bias.Float)
 	}
+	wd, wdims, err := denseGroups(b, w, n.Group)
+	if err != nil {
+		return err
+	}
+	if rank == 3 {
+		// 1-D as 2-D: (C, L) -> (C, 1, L), a 1 x k kernel, and back.
+		l := &train.Conv2D{Filters: int(w.Dims[0]), KH: 1, KW: int(w.Dims[2]),
+			Stride: [2]int{1, int(win.Strides[0])}, Dilation: [2]int{1, int(win.Dilations[0])},
+			Pads: [4]int{0, int(pads[0]), 0, int(pads[1])}, Padding: train.PadExplicit,
+			W: newParam([]int64{wdims[0], wdims[1], 1, wdims[2]}, wd), B: newParam([]int64{w.Dims[0]}, bd)}
+		out := toShape(outT[0].Shape[1:])
+		im.add(&train.Reshape{To: train.Shape{im.shape[0], 1, im.shape[1]}}, b, train.Shape{im.shape[0], 1, im.shape[1]}, false)
+		im.add(l, b, train.Shape{out[0], 1, out[1]}, false)
+		im.add(&train.Reshape{To: out}, b, out, false)
+		return nil
+	}
+	p4 := [4]int{int(pads[0]), int(pads[1]), int(pads[2]), int(pads[3])}
+	if q, ok := im.foldPad(b, func([4]int) bool { return true }); ok {
+		for i := range p4 {
+			p4[i] += q[i]
+		}
+	}
 	l := &train.Conv2D{Filters: int(w.Dims[0]), KH: int(w.Dims[2]), KW: int(w.Dims[3]),
 		Stride:   [2]int{int(win.Strides[0]), int(win.Strides[1])},
 		Dilation: [2]int{int(win.Dilations[0]), int(win.Dilations[1])},
-		Pads:     [4]int{int(pads[0]), int(pads[1]), int(pads[2]), int(pads[3])},
+		Pads:     p4,
 		Padding:  train.PadExplicit,
-		W:        newParam(w.Dims, slices.Clone(w.Float)), B: newParam([]int64{w.Dims[0]}, bd)}
+		W:        newParam(wdims, wd), B: newParam([]int64{w.Dims[0]}, bd)}
 	im.add(l, b, toShape(outT[0].Shape[1:]), true)
 	return nil
+}
+
+// maxDenseGroupWeights bounds the weights of a grouped convolution made dense.
+const maxDenseGroupWeights = 1 << 24
+
+// denseGroups returns the weights of a convolution with group groups as those of a
+// dense one: W (M, C/g, k...) becomes (M, C, k...) with zeros outside each output
+// channel's group, which computes the same sums (the extra terms are exact zeros for
+// finite inputs). Fine-tuning may make the zeros non-zero: the layer trains as a dense
+// convolution.
+func denseGroups(b *onnx.NodeBase, w *onnx.Tensor, groups int64) ([]float32, []int64, error) {
+	if groups == 1 {
+		return slices.Clone(w.Float), slices.Clone(w.Dims), nil
+	}
+	m, cg, k := w.Dims[0], w.Dims[1], prod64(w.Dims[2:])
+	c := cg * groups
+	if m*c*k > maxDenseGroupWeights {
+		return nil, nil, b.Unsupported("group", "group=%d: the native engine runs it as a dense convolution, and %d weights are too many", groups, m*c*k)
+	}
+	dims := append([]int64{m, c}, w.Dims[2:]...)
+	out := make([]float32, m*c*k)
+	mPer := m / groups
+	for o := int64(0); o < m; o++ {
+		g := o / mPer
+		copy(out[(o*c+g*cg)*k:(o*c+(g+1)*cg)*k], w.Float[o*cg*k:(o+1)*cg*k])
+	}
+	return out, dims, nil
+}
+
+func prod64(d []int64) int64 {
+	p := int64(1)
+	for _, v := range d {
+		p *= v
+	}
+	return p
 }
 
 // chainPool is the pooling lowering: a MaxPool2D or AvgPool2D layer (2-D, no dilation, pads smaller than the window).
@@ -542,41 +763,77 @@ func (im *importer) chainPool(n onnx.Node, b *onnx.NodeBase, at, rank int, x []i
 		ap := n.(*onnx.AveragePool)
 		win, avg, cip = ap.Window, true, ap.CountIncludePad
 	}
-	if rank != 4 {
-		return b.Unsupported("kernel_shape", "%d-D pooling on a rank-%d input: the native engine is 2-D", rank-2, rank)
+	if rank != 4 && rank != 3 {
+		return b.Unsupported("kernel_shape", "%d-D pooling on a rank-%d input: the native engine is 2-D (and 1-D as 2-D)", rank-2, rank)
 	}
 	outT, err := onnx.InferNode(n, []onnx.TensorType{{DataType: onnx.Float, Shape: x}}, noValue)
 	if err != nil {
 		return err
 	}
-	win, _ = win.Resolve(b, 2, nil)
-	if win.Dilations[0] != 1 || win.Dilations[1] != 1 {
-		return b.Unsupported("dilations", "%v: the native engine pools without dilation", win.Dilations)
+	win, _ = win.Resolve(b, rank-2, nil)
+	if avg && slices.ContainsFunc(win.Dilations, func(d int64) bool { return d != 1 }) {
+		return b.Unsupported("dilations", "%v: the native engine averages without dilation", win.Dilations)
 	}
 	_, pads, _ := win.OutputShape(b, x)
 	for i, p := range pads {
-		if p >= win.KernelShape[i%2] {
-			return b.Unsupported("pads", "pad %d >= window %d: the native engine needs pads smaller than the window", p, win.KernelShape[i%2])
+		if p >= win.KernelShape[i%(rank-2)] {
+			return b.Unsupported("pads", "pad %d >= window %d: the native engine needs pads smaller than the window", p, win.KernelShape[i%(rank-2)])
 		}
 	}
 	ceil := win.CeilMode && win.AutoPad == onnx.NotSet
+	if rank == 3 {
+		// 1-D as 2-D: (C, L) -> (C, 1, L), a 1 x k window, and back.
+		win.KernelShape = []int64{1, win.KernelShape[0]}
+		win.Strides = []int64{1, win.Strides[0]}
+		win.Dilations = []int64{1, win.Dilations[0]}
+		pads = []int64{0, pads[0], 0, pads[1]}
+	}
 	kh, kw := int(win.KernelShape[0]), int(win.KernelShape[1])
 	stride := [2]int{int(win.Strides[0]), int(win.Strides[1])}
 	p4 := [4]int{int(pads[0]), int(pads[1]), int(pads[2]), int(pads[3])}
 	var l train.Layer
 	if avg {
+		// A zero Pad before folds in when the sums stay the same: the pool counts its
+		// padding, or has none of its own (then the zeros count as input either way); in
+		// ceil mode only without end pads (the last window's start is checked against the
+		// input and its begin pad).
+		ownPads := p4 != [4]int{}
+		if q, ok := im.foldPad(b, func(q [4]int) bool {
+			if ceil && (q[2] > 0 || q[3] > 0) {
+				return false
+			}
+			for i := range q {
+				if q[i]+p4[i] >= []int{kh, kw}[i%2] {
+					return false
+				}
+			}
+			return cip || !ownPads
+		}); ok && rank == 4 {
+			for i := range p4 {
+				p4[i] += q[i]
+			}
+			cip = true
+		}
 		l = &train.AvgPool2D{KH: kh, KW: kw, Stride: stride, Pads: p4, Padding: train.PadExplicit, CeilMode: ceil, CountIncludePad: cip}
 	} else {
-		l = &train.MaxPool2D{KH: kh, KW: kw, Stride: stride, Pads: p4, Padding: train.PadExplicit, CeilMode: ceil}
+		l = &train.MaxPool2D{KH: kh, KW: kw, Stride: stride, Pads: p4, Padding: train.PadExplicit, CeilMode: ceil,
+			Dilation: [2]int{int(win.Dilations[0]), int(win.Dilations[1])}}
 	}
-	im.add(l, b, toShape(outT[0].Shape[1:]), false)
+	out := toShape(outT[0].Shape[1:])
+	if rank == 3 {
+		im.add(&train.Reshape{To: train.Shape{im.shape[0], 1, im.shape[1]}}, b, train.Shape{im.shape[0], 1, im.shape[1]}, false)
+		im.add(l, b, train.Shape{out[0], 1, out[1]}, false)
+		im.add(&train.Reshape{To: out}, b, out, false)
+		return nil
+	}
+	im.add(l, b, out, false)
 	return nil
 }
 
 // chainBatchNorm is the BatchNormalization lowering: a BatchNorm layer over (N, C) or (N, C, H, W).
 func (im *importer) chainBatchNorm(n *onnx.BatchNormalization, b *onnx.NodeBase, at, rank int, x []int64) error {
-	if rank != 2 && rank != 4 {
-		return b.Unsupported("input 0", "a rank-%d input: the native engine normalises (N, C) or (N, C, H, W)", rank)
+	if rank < 2 {
+		return b.Unsupported("input 0", "a rank-%d input: the native engine normalises (N, C, ...)", rank)
 	}
 	if n.Epsilon == 0 {
 		return b.Unsupported("epsilon", "epsilon 0: the native engine needs epsilon > 0")
@@ -697,19 +954,222 @@ func (im *importer) chainMatMul(n *onnx.MatMul, b *onnx.NodeBase, at, rank int, 
 	return nil
 }
 
-// chainSoftmax is the Softmax lowering: a Softmax layer over each sample's features.
-func (im *importer) chainSoftmax(n *onnx.Softmax, b *onnx.NodeBase, at, rank int, x []int64) error {
-	if rank != 2 {
-		return b.Unsupported("axis", "softmax of a rank-%d value: the native engine's softmax works on (N, features)", rank)
-	}
-	axis, err := onnx.NormAxis(b, "axis", n.Axis, rank, false)
+// chainSoftmax is the Softmax and LogSoftmax lowering: a Softmax or LogSoftmax layer over
+// each sample's features, or over consecutive rows of them (the last axis, or the 2-D
+// view of opsets before 13 from an axis after the batch).
+func (im *importer) chainSoftmax(b *onnx.NodeBase, ax int64, coerce2D, log bool, rank int, x []int64) error {
+	axis, err := onnx.NormAxis(b, "axis", ax, rank, false)
 	if err != nil {
 		return err
 	}
-	if axis != 1 {
-		return b.Unsupported("axis", "axis %d normalises over the batch: the native engine normalises each sample", n.Axis)
+	if axis == 0 {
+		return b.Unsupported("axis", "axis %d normalises over the batch: the native engine normalises each sample", ax)
 	}
-	im.add(&train.Softmax{}, b, im.shape, false)
+	_, dim, inner := onnx.SoftmaxGroups(x, int64(axis), coerce2D)
+	if inner != 1 {
+		return b.Unsupported("axis", "axis %d of a rank-%d value is not the last: the native engine normalises consecutive values", ax, rank)
+	}
+	width := int(dim)
+	if rank == 2 {
+		width = 0 // the whole sample: a Dense layer before may fuse it
+	}
+	if log {
+		im.add(&train.LogSoftmax{Width: width}, b, im.shape, false)
+	} else {
+		im.add(&train.Softmax{Width: width}, b, im.shape, false)
+	}
+	return nil
+}
+
+// chainClip is the Clip lowering: a Clip layer with constant bounds.
+func (im *importer) chainClip(n *onnx.Clip, b *onnx.NodeBase) error {
+	lo, hi := n.Min, n.Max
+	for i, p := range []*float32{&lo, &hi} {
+		name := b.Input(i + 1)
+		if name == "" {
+			continue
+		}
+		t, ok := im.consts[name]
+		if !ok {
+			return b.Unsupported("input "+strconv.Itoa(i+1), "the bound %q is computed at run time: the native engine needs it constant", name)
+		}
+		*p = t.Float[0]
+	}
+	if math.IsNaN(float64(lo)) || math.IsNaN(float64(hi)) {
+		return b.Errorf("min", "bounds [%v, %v]: NaN", lo, hi)
+	}
+	im.add(&train.Clip{Min: lo, Max: hi}, b, im.shape, false)
+	return nil
+}
+
+// chainView is the Unsqueeze, Squeeze and Transpose lowering: they must keep the batch
+// first; a Reshape layer when the order of the values does not change (a Transpose that
+// moves only axes of size 1, as an NHWC input of one channel does), else a Transpose.
+func (im *importer) chainView(n onnx.Node, b *onnx.NodeBase, x []int64) error {
+	types := []onnx.TensorType{{DataType: onnx.Float, Shape: x}}
+	if b.Input(1) != "" {
+		t, ok := im.consts[b.Input(1)]
+		if !ok {
+			return b.Unsupported("input 1", "the axes are computed at run time: the native engine needs them constant")
+		}
+		types = append(types, onnx.TensorType{DataType: t.DataType, Shape: t.Dims})
+	}
+	outT, err := onnx.InferNode(n, types, func(name string) *onnx.Tensor { return im.consts[name] })
+	if err != nil {
+		return err
+	}
+	out := outT[0].Shape
+	if tr, ok := n.(*onnx.Transpose); ok {
+		perm := tr.Permutation(len(x))
+		if perm[0] != 0 {
+			return b.Unsupported("perm", "%v moves the batch axis: the native engine keeps it first", perm)
+		}
+		var moved []int64 // the axes of size > 1, in output order
+		for _, p := range perm {
+			if x[p] > 1 {
+				moved = append(moved, p)
+			}
+		}
+		if slices.IsSorted(moved) {
+			im.add(&train.Reshape{To: toShape(out[1:])}, b, toShape(out[1:]), false)
+			return nil
+		}
+		sp := make([]int, len(perm)-1)
+		for i, p := range perm[1:] {
+			sp[i] = int(p) - 1
+		}
+		im.add(&train.Transpose{Perm: sp}, b, toShape(out[1:]), false)
+		return nil
+	}
+	if len(out) == 0 || out[0] != x[0] || (im.fixedB < 0 && !keepsBatchAxis(n, len(x))) {
+		return b.Unsupported("axes", "%s to %v does not keep the batch as the first axis", b.Op, out)
+	}
+	if len(out) == 1 {
+		return b.Unsupported("axes", "%s to (N): the native engine needs at least one value per sample", b.Op)
+	}
+	im.add(&train.Reshape{To: toShape(out[1:])}, b, toShape(out[1:]), false)
+	return nil
+}
+
+// keepsBatchAxis reports whether an Unsqueeze or Squeeze leaves axis 0 (of a rank-rank
+// input) alone, whatever the batch size.
+func keepsBatchAxis(n onnx.Node, rank int) bool {
+	var axes []int64
+	out := rank
+	switch n := n.(type) {
+	case *onnx.Unsqueeze:
+		axes = n.Axes
+		out = rank + len(axes)
+	case *onnx.Squeeze:
+		axes = n.Axes
+		if len(axes) == 0 {
+			return false // every size-1 axis: a batch of 1 would go too
+		}
+	}
+	for _, a := range axes {
+		if a == 0 || a == -int64(out) {
+			return false
+		}
+	}
+	return true
+}
+
+// chainPad is the Pad lowering: nothing for all-zero pads, else a Pad layer (which a
+// following Conv or AveragePool may absorb, see foldPad). The batch axis is not padded.
+func (im *importer) chainPad(n *onnx.Pad, b *onnx.NodeBase, rank int, x []int64) error {
+	pads := n.Pads
+	if pads == nil {
+		p, batchAt, err := im.shapeInput(b, 1)
+		if err != nil {
+			return err
+		}
+		if len(batchAt) > 0 {
+			return b.Unsupported("input 1", "pads computed from the batch size")
+		}
+		pads = p
+	}
+	value := n.Value
+	if name := b.Input(2); name != "" {
+		t, ok := im.consts[name]
+		if !ok {
+			return b.Unsupported("input 2", "the constant_value is computed at run time: the native engine needs it constant")
+		}
+		value = t.Float[0]
+	}
+	full, err := n.Resolve(rank, pads)
+	if err != nil {
+		return err
+	}
+	if _, err := n.OutputShape(x, full); err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(full, func(p int64) bool { return p != 0 }) {
+		return nil // all-zero pads: the identity (torch's AvgPool2d writes one)
+	}
+	if full[0] != 0 || full[rank] != 0 {
+		return b.Unsupported("pads", "%v pads the batch axis: the native engine pads each sample", full)
+	}
+	sp := make([]int, 0, 2*(rank-1))
+	for _, p := range full[1:rank] {
+		sp = append(sp, int(p))
+	}
+	for _, p := range full[rank+1:] {
+		sp = append(sp, int(p))
+	}
+	mode := map[onnx.PadMode]train.FillMode{onnx.PadConstant: train.FillConstant, onnx.PadReflect: train.FillReflect, onnx.PadEdge: train.FillEdge}[n.Mode]
+	out := make(train.Shape, rank-1)
+	for i := range out {
+		out[i] = im.shape[i] + sp[i] + sp[rank-1+i]
+	}
+	im.add(&train.Pad{Pads: sp, Mode: mode, Value: value}, b, out, false)
+	return nil
+}
+
+// foldPad returns the spatial pads [top, left, bottom, right] of a zero-constant Pad that
+// is the chain's last step and computes input 0 of b (and is no graph output), and
+// removes it; ok is false, and nothing changes, otherwise. A Conv absorbs such a Pad
+// exactly (its own padding is zeros too); an AveragePool when it counts the padding.
+func (im *importer) foldPad(b *onnx.NodeBase, accept func(p [4]int) bool) (pads [4]int, ok bool) {
+	if len(im.steps) == 0 || im.pos[b.Input(0)] != len(im.steps) {
+		return pads, false
+	}
+	p, isPad := im.steps[len(im.steps)-1].layer.(*train.Pad)
+	if !isPad || p.Mode != train.FillConstant || p.Value != 0 || len(p.Pads) != 6 || p.Pads[0] != 0 || p.Pads[3] != 0 {
+		return pads, false
+	}
+	for _, o := range im.g.Outputs {
+		if o.Name == b.Input(0) {
+			return pads, false
+		}
+	}
+	pads = [4]int{p.Pads[1], p.Pads[2], p.Pads[4], p.Pads[5]}
+	for _, v := range pads {
+		if v < 0 {
+			return pads, false
+		}
+	}
+	if !accept(pads) {
+		return pads, false
+	}
+	im.steps = im.steps[:len(im.steps)-1]
+	return pads, true
+}
+
+// chainGlobalPool is the GlobalAveragePool and GlobalMaxPool lowering: a 2-D pooling
+// layer whose window is the whole plane.
+func (im *importer) chainGlobalPool(n onnx.Node, b *onnx.NodeBase, rank int, x []int64) error {
+	if rank != 4 {
+		return b.Unsupported("input 0", "global pooling of a rank-%d value: the native engine pools (N, C, H, W)", rank)
+	}
+	if _, err := onnx.InferNode(n, []onnx.TensorType{{DataType: onnx.Float, Shape: x}}, noValue); err != nil {
+		return err
+	}
+	kh, kw := im.shape[1], im.shape[2]
+	var l train.Layer = &train.AvgPool2D{KH: kh, KW: kw, Stride: [2]int{1, 1}, Padding: train.PadExplicit}
+	if _, mx := n.(*onnx.GlobalMaxPool); mx {
+		l = &train.MaxPool2D{KH: kh, KW: kw, Stride: [2]int{1, 1}, Padding: train.PadExplicit}
+	}
+	im.add(l, b, train.Shape{im.shape[0], 1, 1}, false)
 	return nil
 }
 
@@ -729,17 +1189,26 @@ func (im *importer) chainFlatten(n *onnx.Flatten, b *onnx.NodeBase, at, rank int
 // chainReshape is the Reshape lowering: nothing, or a Flatten, for a constant shape that keeps the batch.
 func (im *importer) chainReshape(n *onnx.Reshape, b *onnx.NodeBase, at, rank int, x []int64) error {
 	shape := n.Shape
+	batchFirst := false
 	if shape == nil {
-		t, ok := im.consts[b.Input(1)]
-		if !ok {
-			return b.Unsupported("input 1", "the shape is computed at run time: the native engine needs a constant shape")
+		vals, batchAt, err := im.shapeInput(b, 1)
+		if err != nil {
+			return err
 		}
+		if len(batchAt) > 1 || (len(batchAt) == 1 && batchAt[0] != 0) {
+			return b.Unsupported("input 1", "the batch size at position %v of the shape: the native engine keeps the batch first", batchAt)
+		}
+		batchFirst = len(batchAt) == 1
+		if batchFirst {
+			vals[0] = 1 // a placeholder for the checks below, which take it as the batch
+		}
+		t := onnx.NewInt64(b.Input(1), []int64{int64(len(vals))}, vals)
 		if err := onnx.CheckReshapeShape(b, t, n.AllowZero); err != nil {
 			return err
 		}
-		shape = t.Int64
+		shape = vals
 	}
-	out, err := im.reshape(b, shape, n.AllowZero)
+	out, err := im.reshape(b, shape, n.AllowZero, batchFirst)
 	if err != nil {
 		return err
 	}
@@ -748,7 +1217,7 @@ func (im *importer) chainReshape(n *onnx.Reshape, b *onnx.NodeBase, at, rank int
 	case len(out) == 1:
 		im.add(&train.Flatten{}, b, out, false)
 	default:
-		return b.Unsupported("input 1", "Reshape to (N, %v): the native engine reshapes only to (N, features)", out)
+		im.add(&train.Reshape{To: out}, b, out, false)
 	}
 	return nil
 }
@@ -817,7 +1286,9 @@ func perChannel(dims []int64, fromEnd int, channels int64, rank int) bool {
 
 // reshape returns the per-sample shape Reshape gives the chain's value, or an error when
 // the target does not keep the batch as its first dimension.
-func (im *importer) reshape(b *onnx.NodeBase, shape []int64, allowZero bool) (train.Shape, error) {
+// batchFirst says that shape[0] is the batch size itself (shape arithmetic on a symbolic
+// batch).
+func (im *importer) reshape(b *onnx.NodeBase, shape []int64, allowZero, batchFirst bool) (train.Shape, error) {
 	if len(shape) == 0 {
 		return nil, b.Unsupported("input 1", "Reshape to a scalar drops the batch")
 	}
@@ -844,7 +1315,7 @@ func (im *importer) reshape(b *onnx.NodeBase, shape []int64, allowZero bool) (tr
 		known *= rest[i]
 	}
 	first := shape[0]
-	keeps := (first == 0 && !allowZero) || (first > 0 && first == im.fixedB)
+	keeps := (first == 0 && !allowZero) || (first > 0 && first == im.fixedB) || batchFirst
 	if first == -1 && neg < 0 && known == size {
 		keeps = true
 	}

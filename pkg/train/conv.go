@@ -422,7 +422,7 @@ func im2col(col []float32, ld int, x []float32, g convGeom) {
 				owLo, owHi := validRange(g.ow, g.w, g.sw, g.pl, kj*g.dw)
 				clear(row[:ohLo*g.ow])
 				clear(row[ohHi*g.ow:])
-				if g.sw == 1 && ohLo < ohHi {
+				if g.sw == 1 && ohLo < ohHi && owLo < owHi {
 					// Stride 1 along the row: a block copy, with the
 					// padded margins cleared.
 					ih := ohLo*g.sh - g.pt + ki*g.dh
@@ -525,7 +525,7 @@ func col2im(dx, dcol []float32, ld int, g convGeom) {
 			for kj := 0; kj < g.kw; kj++ {
 				row := dcol[((c*g.kh+ki)*g.kw+kj)*ld:][:ohw]
 				owLo, owHi := validRange(g.ow, g.w, g.sw, g.pl, kj*g.dw)
-				if g.sw == 1 && ohLo < ohHi {
+				if g.sw == 1 && ohLo < ohHi && owLo < owHi {
 					ih := ohLo*g.sh - g.pt + ki*g.dh
 					iw := owLo - g.pl + kj*g.dw
 					gemm.AddRows(xc[ih*g.w+iw:], g.sh*g.w, row[ohLo*g.ow+owLo:], g.ow, ohHi-ohLo, owHi-owLo)

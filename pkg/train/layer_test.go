@@ -117,6 +117,10 @@ func TestGradients(t *testing.T) {
 		{"conv asym pads dilation 2x3 kernel", func() Layer {
 			return &Conv2D{Filters: 2, KH: 2, KW: 3, Pads: [4]int{1, 0, 2, 1}, Dilation: [2]int{2, 1}, Padding: PadExplicit}
 		}, Shape{2, 6, 5}},
+		{"conv taps wholly in the padding", func() Layer {
+			// Width 1 with pads 1: kernel columns 0 and 2 never touch the input.
+			return &Conv2D{Filters: 2, KH: 1, KW: 3, Pads: [4]int{0, 1, 0, 1}, Padding: PadExplicit}
+		}, Shape{2, 3, 1}},
 		{"conv 1x1", func() Layer { return NewConv2D(4, 1, ActNone) }, Shape{3, 4, 4}},
 		{"conv softmax", func() Layer { return NewConv2D(2, 2, ActSoftmax) }, Shape{1, 3, 3}},
 		{"maxpool 2", func() Layer { return NewMaxPool2D(2) }, Shape{2, 6, 6}},
