@@ -131,10 +131,15 @@ func openNative(data []byte, name string, threads int, gopts onnx.GateOptions) (
 	return fmrt.NewNative(m, fmrt.Info{MaxBatch: info.MaxBatch}), nil
 }
 
-// checkNativeShape checks that m maps 1x28x28 images to 10 classes.
+// checkNativeShape checks that m maps one 28x28 grayscale image per row (any of
+// fmrt.ImageLayouts) to 10 classes.
 func checkNativeShape(m *train.Model, name string) error {
-	if !m.InputShape.Equal(train.Shape{fmrt.Channels, fmrt.Height, fmrt.Width}) {
-		return fmt.Errorf("%s: the model takes inputs of shape %v per image, not (1,28,28)", name, m.InputShape)
+	in := make([]int64, len(m.InputShape))
+	for i, d := range m.InputShape {
+		in[i] = int64(d)
+	}
+	if !fmrt.IsImageLayout(in) {
+		return fmt.Errorf("%s: the model takes inputs of shape %v per image, not one 28x28 grayscale image ((1,28,28), (28,28,1), (28,28) or (784))", name, m.InputShape)
 	}
 	if out := m.OutputShape(); out.Size() != fmrt.NumClasses {
 		return fmt.Errorf("%s: the model gives %v outputs per image, not %d class probabilities", name, out, fmrt.NumClasses)

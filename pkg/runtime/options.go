@@ -88,7 +88,7 @@ type modelIO struct {
 }
 
 // chooseIO validates a model's inputs and outputs against the contract and picks the output:
-// exactly one input, a float tensor [N,1,28,28] with N dynamic (-1) or fixed; among the outputs,
+// exactly one input, a float tensor of one of ImageLayouts with N dynamic (-1) or fixed; among the outputs,
 // the one named "probabilities" if any, else the first, a float tensor [N,10] whose N is dynamic
 // or equals the input's.
 func chooseIO(model string, ins, outs []tensorDesc) (modelIO, error) {
@@ -100,7 +100,7 @@ func chooseIO(model string, ins, outs []tensorDesc) (modelIO, error) {
 		for i, t := range ins {
 			names[i] = fmt.Sprintf("%q %v", t.Name, t.Shape)
 		}
-		return fail("", "has %d inputs (%s), want exactly one float tensor [N 1 %d %d]", len(ins), strings.Join(names, ", "), Height, Width)
+		return fail("", "has %d inputs (%s), want exactly one float tensor %s", len(ins), strings.Join(names, ", "), layoutNames())
 	}
 	in := ins[0]
 	inTag := fmt.Sprintf("input %q", in.Name)
@@ -108,8 +108,8 @@ func chooseIO(model string, ins, outs []tensorDesc) (modelIO, error) {
 		return fail(inTag, "is %s, want a float (float32) tensor", in.Type)
 	}
 	s := in.Shape
-	if len(s) != 4 || s[1] != Channels || s[2] != Height || s[3] != Width || s[0] == 0 || s[0] < -1 {
-		return fail(inTag, "has shape %v, want [N %d %d %d] (N dynamic or fixed)", s, Channels, Height, Width)
+	if len(s) < 2 || !IsImageLayout(s[1:]) || s[0] == 0 || s[0] < -1 {
+		return fail(inTag, "has shape %v, want one 28x28 grayscale image per row: %s (N dynamic or fixed)", s, layoutNames())
 	}
 	if s[0] > MaxFixedBatch {
 		return fail(inTag, "has a fixed batch of %d images, over the %d this package runs; export the model with a dynamic batch dimension", s[0], MaxFixedBatch)

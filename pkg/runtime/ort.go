@@ -166,8 +166,9 @@ type ortPredictor struct {
 	mu     sync.RWMutex
 	closed bool
 	sess   *ort.DynamicAdvancedSession
-	batch  int64 // fixed batch size of the model, or -1 (dynamic)
-	step   int   // most images one run of a dynamic-batch model takes (0: no limit)
+	batch  int64   // fixed batch size of the model, or -1 (dynamic)
+	layout []int64 // the per-image input shape the model declares (one of ImageLayouts)
+	step   int     // most images one run of a dynamic-batch model takes (0: no limit)
 	info   Info
 }
 
@@ -202,7 +203,7 @@ const maxModelBytes = onnxwire.MaxMessageBytes
 // NewORT returns a Predictor that runs the ONNX model held in model on onnxruntime. It runs
 // opts.Gate on the model (required; see Gate), loads the library on first use (see
 // LoadLibrary), reads the checked model's input and output names and shapes, checks them
-// against the contract (one float input [N,1,28,28], N dynamic or fixed up to
+// against the contract (one float input of one of ImageLayouts, N dynamic or fixed up to
 // MaxFixedBatch; the output named "probabilities", else the first, float [N,10]) and creates
 // one session, from the gate's bytes, that every Predict call reuses. Predict runs at most
 // Info().MaxBatch images at a time. model is not retained.
@@ -311,7 +312,7 @@ func build(model []byte, name string, lib Library, opts ORTOptions) (*ortPredict
 	if mio.batch > 0 {
 		info.MaxBatch = int(mio.batch)
 	}
-	return &ortPredictor{sess: sess, batch: mio.batch, info: info}, nil
+	return &ortPredictor{sess: sess, batch: mio.batch, layout: mio.in.Shape[1:], info: info}, nil
 }
 
 // firstLine returns err's message up to its first newline.
@@ -431,7 +432,7 @@ func (p *ortPredictor) Predict(x []float32, n int, dst []float32) ([]float32, er
 
 // run runs one batch of n images from x into out (len n*NumClasses).
 func (p *ortPredictor) run(x []float32, n int, out []float32) error {
-	in, err := ort.NewTensor(ort.NewShape(int64(n), Channels, Height, Width), x)
+	in, err := ort.NewTensor(ort.NewShape(append([]int64{int64(n)}, p.layout...)...), x)
 	if err != nil {
 		return fmt.Errorf("runtime: input tensor: %w", err)
 	}

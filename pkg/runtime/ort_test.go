@@ -110,7 +110,7 @@ func TestORTModelErrors(t *testing.T) {
 		tensor string // ModelError.Tensor
 		want   string // substring of the message
 	}{
-		{"wrong_input_shape.onnx", `input "input"`, "has shape [-1 784], want [N 1 28 28]"},
+		{"wrong_input_shape.onnx", `input "input"`, "has shape [-1 2 14 28], want one 28x28 grayscale image per row"},
 		{"wrong_input_type.onnx", `input "input"`, "is a uint8 tensor, want a float (float32) tensor"},
 		{"wrong_output_shape.onnx", `output "probabilities"`, "has shape [-1 5], want [N 10]"},
 		{"two_inputs.onnx", "", `has 2 inputs ("input" [-1 1 28 28], "scale" [1])`},

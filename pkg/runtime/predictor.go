@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -18,6 +19,34 @@ const (
 	// NumClasses is the number of probabilities per image.
 	NumClasses = 10
 )
+
+// ImageLayouts are the per-image input shapes a model may declare: one 28x28 grayscale
+// image per row as PyTorch and Keras models take it, NCHW [1,28,28], NHWC [28,28,1],
+// [28,28] or flattened [784]. All four hold the same 784 values in the same order
+// (row-major, one channel), so a batch laid out as Predict takes it feeds any of them
+// unchanged.
+var ImageLayouts = [][]int64{{Channels, Height, Width}, {Height, Width, Channels}, {Height, Width}, {PixelsPerImage}}
+
+// IsImageLayout reports whether perImage (an input shape without its batch dimension) is
+// one of ImageLayouts.
+func IsImageLayout(perImage []int64) bool {
+	return slices.ContainsFunc(ImageLayouts, func(l []int64) bool { return slices.Equal(l, perImage) })
+}
+
+// layoutNames lists ImageLayouts for messages: "[N 1 28 28], [N 28 28 1], [N 28 28] or [N 784]".
+func layoutNames() string {
+	s := ""
+	for i, l := range ImageLayouts {
+		switch {
+		case i == len(ImageLayouts)-1:
+			s += " or "
+		case i > 0:
+			s += ", "
+		}
+		s += strings.Replace(fmt.Sprint(l), "[", "[N ", 1)
+	}
+	return s
+}
 
 // Engine names reported in Info.Engine.
 const (

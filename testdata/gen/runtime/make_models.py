@@ -20,7 +20,8 @@ defined by integer formulas (no random numbers), so the Go tests rebuild them ex
                           "probabilities").
   multi_output.onnx       outputs "logits" (first 10 pixels) then "probabilities" (their softmax):
                           the runtime must pick "probabilities".
-  wrong_input_shape.onnx  input "input" float [N,784] (already flattened).
+  wrong_input_shape.onnx  input "input" float [N,2,14,28]: 784 values an image, but not one
+                          28x28 grayscale image in any of the layouts the runtime takes.
   wrong_input_type.onnx   input "input" uint8 [N,1,28,28].
   wrong_output_shape.onnx output "probabilities" float [N,5].
   two_inputs.onnx         inputs "input" [N,1,28,28] and "scale" [1].
@@ -103,11 +104,12 @@ def build():
         [tensor("logits", F, ["N", 10]), tensor("probabilities", F, ["N", 10])],
         inits)
 
-    sl, inits = first10("input", "logits")
+    sl, inits = first10("flat", "logits")
     out["wrong_input_shape.onnx"] = model(
         "wrong_input_shape",
-        sl + [helper.make_node("Softmax", ["logits"], ["probabilities"], name="softmax", axis=1)],
-        [tensor("input", F, ["N", 784])],
+        [helper.make_node("Flatten", ["input"], ["flat"], name="flatten", axis=1)] + sl +
+        [helper.make_node("Softmax", ["logits"], ["probabilities"], name="softmax", axis=1)],
+        [tensor("input", F, ["N", 2, 14, 28])],
         [tensor("probabilities", F, ["N", 10])],
         inits)
 
