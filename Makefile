@@ -41,10 +41,10 @@ test: setup lint check-generated
 
 # The tests that -short skips and that take seconds, not hours: onnx-go decoding our export,
 # ONNX's pytorch-converted and simple conformance models, the augmentation golden file
-# regenerated with Keras' generator and PyTorch, the generated protobuf code, and 10,000
+# regenerated with Keras' generator and PyTorch, the PyTorch zoo re-exported, the generated protobuf code, and 10,000
 # test images through both engines.
 # (The hours-long ones are test-long's.)
-EXTRA_TESTS := TestOnnxGoDecodes|TestPytorchConformance|TestAugmentGoldenCurrent|TestGeneratedUpToDate|TestEvalAndParity
+EXTRA_TESTS := TestOnnxGoDecodes|TestPytorchConformance|TestAugmentGoldenCurrent|TestGeneratedUpToDate|TestEvalAndParity|TestTorchZooUpToDate
 test-extra: setup
 	$(GO) test -run '^($(EXTRA_TESTS))$$' -timeout 20m ./...
 
