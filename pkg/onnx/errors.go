@@ -19,9 +19,12 @@ type UnsupportedError struct {
 	Reason    string // what is unsupported, e.g. "group=2: only group=1 is supported"
 }
 
+// SupportDoc names the page that lists what is supported; every UnsupportedError points to it.
+const SupportDoc = "docs/onnx-support.md"
+
 // Error implements error.
 func (e *UnsupportedError) Error() string {
-	return "onnx: " + where(e.Node, e.Op, e.Attribute) + ": unsupported: " + e.Reason
+	return "onnx: " + where(e.Node, e.Op, e.Attribute) + ": unsupported: " + e.Reason + " (see " + SupportDoc + ")"
 }
 
 // Is reports whether target is ErrUnsupported.

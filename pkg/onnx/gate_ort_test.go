@@ -507,6 +507,15 @@ func gateSeeds(tb testing.TB) [][]byte {
 	seeds = append(seeds, graphModel(tb, 11, dims(3, 2), []string{"y"}, nil,
 		node("sm", "Softmax", []string{"x"}, []string{"s"}, attrInt("axis", 1)),
 		node("drop", "Dropout", []string{"s"}, []string{"y"}, attrFloat("ratio", 0.25))))
+	// The PyTorch zoo's smaller models (testdata/gen/onnx/torch_zoo.py): Pad, Clip,
+	// LeakyRelu, Elu, Sigmoid, Tanh, LogSoftmax, GlobalAveragePool, Transpose, Unsqueeze,
+	// shape arithmetic, grouped and dilated windows, opsets 9 to 17.
+	zoo, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "onnx", "torch_zoo", "*", "model.onnx"))
+	for _, p := range zoo {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
+			seeds = append(seeds, b)
+		}
+	}
 	return seeds
 }
 

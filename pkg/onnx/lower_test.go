@@ -120,8 +120,14 @@ func FuzzDecodeModel(f *testing.F) {
 	seeds := []string{filepath.Join("..", "..", "testdata", "onnx", "tiny.onnx")}
 	for _, name := range []string{"test_conv_with_strides_and_asymmetric_padding", "test_maxpool_2d_ceil",
 		"test_gemm_all_attributes", "test_reshape_allowzero_reordered", "test_softmax_axis_0", "test_constant",
-		"test_dropout_default_mask_ratio", "test_batchnorm_epsilon"} {
+		"test_dropout_default_mask_ratio", "test_batchnorm_epsilon", "test_constant_pad", "test_shape_start_1_end_negative_1",
+		"test_gather_negative_indices", "test_unsqueeze_negative_axes", "test_squeeze_negative_axes", "test_concat_3d_axis_negative_2",
+		"test_transpose_all_permutations_4", "test_clip_splitbounds", "test_logsoftmax_axis_1", "test_leakyrelu", "test_elu",
+		"test_globalaveragepool", "test_cast_FLOAT_to_STRING"} {
 		seeds = append(seeds, filepath.Join(backendNodeDir, name, "model.onnx"))
+	}
+	for _, name := range []string{"test_ConstantPad2d", "test_ReflectionPad2d", "test_AvgPool1d", "test_Conv2d_groups", "test_Linear_no_bias", "test_PixelShuffle"} {
+		seeds = append(seeds, filepath.Join(backendNodeDir, "..", "pytorch-converted", name, "model.onnx"))
 	}
 	for _, s := range seeds {
 		if b, err := os.ReadFile(s); err == nil {

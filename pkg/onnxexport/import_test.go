@@ -381,6 +381,13 @@ func FuzzImport(f *testing.F) {
 	for _, tc := range importCases(f) {
 		f.Add(tc.model)
 	}
+	// The PyTorch zoo's smaller models: Pad, shape arithmetic, layouts, activations.
+	zoo, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "onnx", "torch_zoo", "*", "model.onnx"))
+	for _, p := range zoo {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
+			f.Add(b)
+		}
+	}
 	if m, err := train.BuildModel("c4k3-bn-p2-a2s1-x0.5-f-d10", train.Shape{1, 8, 8}, train.NewRNG(1)); err == nil {
 		if b, err := Export(m, ExportOptions{Logits: true}); err == nil {
 			f.Add(b)
