@@ -74,9 +74,8 @@ func (d Dim) String() string {
 	return "?"
 }
 
-// Node is one lowered ONNX node: *Conv, *MaxPool, *AveragePool, *BatchNormalization,
-// *Gemm, *MatMul, *Add, *Relu, *Flatten, *Reshape, *Softmax, *Identity, *Dropout or
-// *Constant (one op_*.go file each, or per family), or a bare *NodeBase not yet lowered.
+// Node is one lowered ONNX node: one of the IR types of the op_*.go files (*Conv, *MaxPool,
+// *Pad, *Shape, ...; ClaimedOps lists the op types), or a bare *NodeBase not yet lowered.
 type Node interface {
 	// Base returns the fields every node has.
 	Base() *NodeBase

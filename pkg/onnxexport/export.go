@@ -302,6 +302,9 @@ func exportGraph(m *train.Model, opt ExportOptions) (*onnx.Graph, error) {
 		case *train.ReLU:
 			cur = x.relu(cur)
 		case *train.Softmax:
+			if l.Width != 0 {
+				return nil, &ExportError{Layer: l.Name(), Reason: fmt.Sprintf("a softmax over rows of %d values has no export yet", l.Width)}
+			}
 			cur = x.softmax(cur)
 		case *train.Dropout:
 			// The identity at inference: no node.
@@ -452,6 +455,9 @@ func (x *exporter) dense(l *train.Dense, cur string, m *train.Model) (string, er
 
 // maxPool writes a MaxPool2D layer as a MaxPool node with the pads the layer resolved.
 func (x *exporter) maxPool(l *train.MaxPool2D, cur string, m *train.Model) (string, error) {
+	if l.Dilation != [2]int{1, 1} && l.Dilation != [2]int{} {
+		return "", &ExportError{Layer: l.Name(), Reason: fmt.Sprintf("dilation %v has no export yet", l.Dilation)}
+	}
 	// Pads hold the resolved values whatever the padding mode.
 	y := outName(l.Name())
 	attrs := poolAttrs(l.KH, l.KW, l.Stride[0], l.Stride[1], l.Pads, l.CeilMode)

@@ -80,22 +80,17 @@ func ImportFile(path string) (*train.Model, *ModelInfo, error) {
 // The graph must be a sequential chain from a single float input (N, d1..dk) to its
 // outputs: every value computed from the input feeds at most one node. Subgraphs of
 // constants (initializers, Constant nodes and any node whose inputs are all constant,
-// e.g. Constant -> Reshape's shape) are folded first. The chain's nodes become layers:
-//
-//   - Conv (2-D, group 1; strides, dilations, pads, asymmetric pads and auto_pad) ->
-//     Conv2D with explicit pads; W and B must be constant;
-//   - MaxPool, AveragePool (2-D; strides, pads, auto_pad, ceil_mode, count_include_pad;
-//     pads smaller than the window) -> MaxPool2D, AvgPool2D;
-//   - BatchNormalization (inference) -> BatchNorm;
-//   - Gemm (transB, alpha, beta and a bias broadcasting over the batch, folded into the
-//     weights), MatMul with a constant right operand, and an Add of a constant after a
-//     Gemm, MatMul or Conv (folded into the bias) -> Dense or the Conv's bias;
-//   - Relu -> fused into a preceding Conv2D or Dense, or a ReLU layer;
-//   - Softmax over the features of a (N, F) value (axis 1 or -1, any opset) -> fused
-//     into a final Dense, or a Softmax layer;
-//   - Flatten with axis 1, and Reshape to (N, -1) (0, -1, or the fixed batch size first)
-//     -> Flatten; a Reshape that changes nothing and Identity are dropped;
-//   - Dropout -> Dropout (the identity at inference).
+// e.g. Constant -> Reshape's shape) are folded first, and so is shape arithmetic on a
+// symbolic batch (Shape -> Gather -> Unsqueeze -> Concat -> Reshape, PyTorch's
+// x.view(x.size(0), -1)). The chain's nodes become layers: Conv (2-D, 1-D as 2-D, groups
+// as a dense convolution with block-diagonal weights) -> Conv2D; MaxPool, AveragePool and
+// their global forms -> MaxPool2D, AvgPool2D; BatchNormalization -> BatchNorm; Gemm,
+// MatMul and an Add folded into the bias -> Dense; Relu (fused where it can be), Sigmoid,
+// Tanh, LeakyRelu, Elu, Clip -> their layers; Softmax and LogSoftmax over each sample or
+// rows of the last axis; Pad -> nothing (all-zero pads), the next Conv's or AveragePool's
+// pads, or a Pad layer; Flatten, Reshape, Unsqueeze, Squeeze and Transpose keeping the
+// batch first -> Flatten, Reshape or Transpose; Identity is dropped and Dropout is the
+// identity at inference. docs/onnx-support.md lists every op, opset and attribute.
 //
 // Anything else is an *UnsupportedError naming the node, its op and the attribute at
 // fault (e.g. a 1-D convolution: the native engine is 2-D); an invalid model is a
