@@ -57,6 +57,12 @@ func TestRecipeImproved(t *testing.T) {
 		t.Errorf("schedule %+v, weight decay %v: want constant, the recipe's 0.05", cfg.Schedule, cfg.WeightDecay)
 	}
 
+	// The photo recipe is the improved one with more augmentation.
+	cfg = trainedRecipe(t, "--recipe", "photo", "--warmup-epochs", "1")
+	if cfg.WeightDecay != 0.05 || cfg.Augment.String() != "hflip,rotate=6,wshift=2,hshift=2,zoom=0.92:1.08,blur=0.05:0.5" {
+		t.Errorf("photo recipe: weight decay %v, augment %q", cfg.WeightDecay, cfg.Augment.String())
+	}
+
 	// The book's recipe is the defaults.
 	cfg = trainedRecipe(t, "--recipe", "book", "--validation-split", "0.25")
 	if cfg.WeightDecay != 0 || cfg.Schedule != (train.LRSchedule{}) || cfg.EarlyStopping || cfg.Augment.String() != "none" {
@@ -66,7 +72,7 @@ func TestRecipeImproved(t *testing.T) {
 
 func TestRecipeUnknown(t *testing.T) {
 	code, _, stderr := runCmd(context.Background(), "--recipe", "fancy", "--out", filepath.Join(t.TempDir(), "m.onnx"))
-	if code != exitUsage || !strings.Contains(stderr, `--recipe "fancy": want one of book, improved`) {
+	if code != exitUsage || !strings.Contains(stderr, `--recipe "fancy": want one of book, improved, photo`) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
