@@ -99,8 +99,8 @@ func (c *Confusion) Report(w io.Writer, names []string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "accuracy: %.4f (%d/%d)\n\n", c.Accuracy(), c.Total()-c.errors(), c.Total())
 	width := 5
-	for _, n := range names {
-		width = max(width, len(n))
+	for k := range c.Counts {
+		width = max(width, len(name(names, k)))
 	}
 	fmt.Fprintf(&b, "%-*s  %9s  %6s  %7s\n", width, "class", "precision", "recall", "samples")
 	for k := range c.Counts {
@@ -110,15 +110,27 @@ func (c *Confusion) Report(w io.Writer, names []string) error {
 		}
 		fmt.Fprintf(&b, "%-*s  %9.4f  %6.4f  %7d\n", width, name(names, k), c.Precision(k), c.Recall(k), row)
 	}
-	fmt.Fprintf(&b, "\nconfusion matrix (rows: true class, columns: predicted)\n%-*s", width, "")
+	// The matrix's row labels are "INDEX NAME": their column is as wide as the
+	// longest of them, and each count's column as wide as the largest count
+	// (at least 5), so that every row lines up under the header.
+	labels := make([]string, len(c.Counts))
+	labelWidth, cell := 0, 5
+	for i, row := range c.Counts {
+		labels[i] = fmt.Sprintf("%d %s", i, name(names, i))
+		labelWidth = max(labelWidth, len(labels[i]))
+		for _, v := range row {
+			cell = max(cell, len(fmt.Sprint(v)))
+		}
+	}
+	fmt.Fprintf(&b, "\nconfusion matrix (rows: true class, columns: predicted)\n%-*s", labelWidth, "")
 	for k := range c.Counts {
-		fmt.Fprintf(&b, " %5d", k)
+		fmt.Fprintf(&b, " %*d", cell, k)
 	}
 	b.WriteByte('\n')
 	for i, row := range c.Counts {
-		fmt.Fprintf(&b, "%-*s", width, fmt.Sprintf("%d %s", i, name(names, i)))
+		fmt.Fprintf(&b, "%-*s", labelWidth, labels[i])
 		for _, v := range row {
-			fmt.Fprintf(&b, " %5d", v)
+			fmt.Fprintf(&b, " %*d", cell, v)
 		}
 		b.WriteByte('\n')
 	}
