@@ -11,17 +11,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/fmkit/fmkit/internal/userpath"
 )
-
-// ExitBug is the exit code of a program that panicked: an internal error,
-// never a verdict on the input. Both tools document it (in fminfer it
-// shares 3 with the runtime failures).
-const ExitBug = 3
 
 // Protect runs fn and returns its exit code. If fn panics (on the calling
 // goroutine), Protect writes the panic, the stack and a request for a bug
@@ -85,12 +82,13 @@ func (e UsageError) Unwrap() error { return e.Err }
 func Usage(err error) error { return UsageError{Err: err} }
 
 // NewFlags returns a flag set that reports errors instead of exiting, keeps
-// flags in definition order, and prints synopsis above the flag list.
+// flags in definition order, and prints synopsis above the flag list (see
+// FlagUsages).
 func NewFlags(name string, out io.Writer, synopsis string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.SortFlags = false
-	fs.Usage = func() { fmt.Fprintf(out, "%s\n\nFlags:\n%s", synopsis, fs.FlagUsages()) }
+	fs.Usage = func() { fmt.Fprintf(out, "%s\n\nFlags:\n%s", synopsis, FlagUsages(fs)) }
 	return fs
 }
 
@@ -108,4 +106,45 @@ func Parse(fs *pflag.FlagSet, args []string, positional bool) error {
 		return Usage(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
 	return nil
+}
+
+// CheckOutputDir fails early, before any work, when the directory that flag
+// names can neither be written into nor created: it must be a directory, or
+// not exist in a directory that does (it is created then, by the command,
+// one level only, so that a typo in a parent is not silently made). The
+// errors are usage errors.
+func CheckOutputDir(flag, dir string) error {
+	if dir == "" {
+		return Usage(fmt.Errorf("%s must name a directory", flag))
+	}
+	if st, err := os.Stat(dir); err == nil {
+		if !st.IsDir() {
+			return Usage(fmt.Errorf("%s %s is %s, not a directory", flag, userpath.Show(dir), userpath.Kind(st.Mode())))
+		}
+		return nil
+	}
+	parent := filepath.Dir(filepath.Clean(dir))
+	if st, err := os.Stat(parent); err != nil || !st.IsDir() {
+		return Usage(fmt.Errorf("%s %s: its parent directory %s does not exist", flag, userpath.Show(dir), userpath.Show(parent)))
+	}
+	return nil
+}
+
+// packagePrefix matches the package names that Go errors of this module (and of protobuf)
+// start with, where they begin the message or follow a colon or a parenthesis.
+var packagePrefix = regexp.MustCompile(`(^|: |\()(onnxexport|onnxwire|onnx|runtime|train|fmnist|viz|gemm|atomicfile|userpath|proto): `)
+
+// Message is err's message as the tools show it: without the Go package names that
+// library errors start with ("onnx: ", "runtime: ", ...), which say nothing to a user,
+// and with protobuf's non-breaking spaces made plain. The rest of the message (the file,
+// the flag, the node at fault) is kept.
+func Message(err error) string {
+	s := strings.ReplaceAll(err.Error(), "\u00a0", " ")
+	for {
+		t := packagePrefix.ReplaceAllString(s, "$1")
+		if t == s {
+			return s
+		}
+		s = t
+	}
 }
