@@ -67,7 +67,7 @@ func decodeModelProto(b []byte) (*onnxpb.ModelProto, error) {
 	}
 	m := new(onnxpb.ModelProto)
 	if err := proto.Unmarshal(b, m); err != nil {
-		return nil, &ModelError{Node: "model", Reason: "protobuf: " + err.Error()}
+		return nil, &ModelError{Node: "model", Reason: "not an ONNX model (its protobuf does not parse: " + err.Error() + ")"}
 	}
 	return m, nil
 }

@@ -20,18 +20,32 @@ func LoadModel(path string, inShape Shape) (*Model, *Checkpoint, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return modelFromCheckpoint(path, c, inShape)
+}
+
+// DecodeModel is LoadModel for a file already read into data; name names it in errors.
+func DecodeModel(name string, data []byte, inShape Shape) (*Model, *Checkpoint, error) {
+	c, err := DecodeCheckpoint(name, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	return modelFromCheckpoint(name, c, inShape)
+}
+
+// modelFromCheckpoint rebuilds the architecture c records and sets its weights.
+func modelFromCheckpoint(name string, c *Checkpoint, inShape Shape) (*Model, *Checkpoint, error) {
 	if c.Arch == "" {
-		return nil, nil, fmt.Errorf("%s: no architecture recorded in the file", path)
+		return nil, nil, fmt.Errorf("%s: no architecture recorded in the file", name)
 	}
 	if inShape == nil {
 		inShape = Shape{1, 28, 28}
 	}
 	m, err := BuildModel(c.Arch, inShape, NewRNG(0))
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if err := LoadWeights(m, c); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return m, c, nil
 }
