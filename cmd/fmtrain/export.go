@@ -21,13 +21,13 @@ import (
 // with a model-zoo bundle.
 func runExport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("fmtrain export", stdout, "Usage: fmtrain export --model FILE --out FILE.onnx [--opset N] [--logits] [--bundle DIR]\n\nWrites a model (native .fmk, a training checkpoint, or ONNX) as ONNX.")
-	model := fs.String("model", "", "model file to read (required)")
-	out := fs.String("out", "", "ONNX file to write (required)")
+	model := fs.String("model", "", "the model `FILE` to read: native .fmk, a training checkpoint, or ONNX (required)")
+	out := fs.String("out", "", "the ONNX `FILE` to write (required)")
 	var e exportOptions
 	fs.IntVar(&e.opset, "opset", 13, "ONNX opset (13 to 17)")
 	fs.BoolVar(&e.logits, "logits", false, "add a 'logits' output beside 'probabilities'")
-	bundle := fs.String("bundle", "", "also write a model-zoo bundle into this directory (needs the dataset)")
-	data := fs.String("data", "", "Fashion-MNIST directory, for --bundle")
+	bundle := fs.String("bundle", "", "also write a model-zoo bundle into directory `DIR` (needs the dataset)")
+	data := fs.String("data", "", "the Fashion-MNIST directory `DIR`, for --bundle (default: discovered)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -103,11 +103,11 @@ func removeStale(w io.Writer, paths ...string) {
 // or catalog-style photos (dark object on white, 224x224, JPEG).
 func runImages(args []string, stdout io.Writer) error {
 	fs := newFlags("fmtrain images", stdout, "Usage: fmtrain images --out DIR [--set train|test] [--index LIST] [--catalog]\n\nWrites dataset images as NNNNN-Class.png, exactly as in the dataset; with --catalog as\ncatalog-style photos instead (inverted to a dark object on white, upscaled bilinearly to\n224x224, JPEG quality 90), the form a user's product photo would take.")
-	out := fs.String("out", "", "directory to write into (created if missing; required)")
-	set := fs.String("set", "test", "train or test")
-	index := fs.String("index", "0-15", "image indices, e.g. 0,5,10-12")
+	out := fs.String("out", "", "the directory `DIR` to write into (created if missing; required)")
+	set := fs.String("set", "test", "the `SET`: train or test")
+	index := fs.String("index", "0-15", "the image indices, a `LIST` such as 0,5,10-12")
 	catalog := fs.Bool("catalog", false, "write catalog-style JPEG photos instead of the dataset's PNGs")
-	data := fs.String("data", "", "Fashion-MNIST directory")
+	data := fs.String("data", "", "the Fashion-MNIST directory `DIR` (default: discovered)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

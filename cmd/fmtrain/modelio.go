@@ -96,19 +96,9 @@ func loadModel(path string) (*train.Model, map[string]string, error) {
 	}
 	name := userpath.Show(path)
 	if bytes.HasPrefix(data, []byte(train.CheckpointMagic)) {
-		c, err := train.DecodeCheckpoint(name, data)
+		m, c, err := train.DecodeModel(name, data, nil)
 		if err != nil {
 			return nil, nil, err
-		}
-		if c.Arch == "" {
-			return nil, nil, fmt.Errorf("%s: no architecture recorded in the file", name)
-		}
-		m, err := train.BuildModel(c.Arch, train.Shape{1, 28, 28}, train.NewRNG(0))
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", name, err)
-		}
-		if err := train.LoadWeights(m, c); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", name, err)
 		}
 		return m, c.Extra, nil
 	}

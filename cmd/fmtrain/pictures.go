@@ -164,10 +164,10 @@ func indexTitle(idx []int) string {
 
 func runSamples(args []string, stdout io.Writer) error {
 	fs := newFlags("fmtrain samples", stdout, "Usage: fmtrain samples --out FILE [--set train|test] [--index i,j,...] [--data DIR]\n\nDraws Fashion-MNIST images in a 4-column grid titled with their class names\n(the chapter's Figure 12.8) and writes it as a PNG.")
-	out := fs.String("out", "", "PNG file to write (required)")
-	set := fs.String("set", "train", "split: train or test")
-	index := fs.String("index", "", fmt.Sprintf("images to draw: indices and ranges such as 0,5,10-12 (default: the first %d)", gridImages))
-	data := fs.String("data", "", "Fashion-MNIST directory")
+	out := fs.String("out", "", "the PNG `FILE` to write (required)")
+	set := fs.String("set", "train", "the `SET`: train or test")
+	index := fs.String("index", "", fmt.Sprintf("the images to draw: a `LIST` of indices and ranges such as 0,5,10-12 (default: the first %d)", gridImages))
+	data := fs.String("data", "", "the Fashion-MNIST directory `DIR` (default: discovered)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -223,11 +223,11 @@ func nthConv(m *train.Model, n int) (int, *train.Conv2D, error) {
 
 func runFilters(args []string, stdout io.Writer) error {
 	fs := newFlags("fmtrain filters", stdout, "Usage: fmtrain filters --model FILE [--layer N] [--image INDEX] [--data DIR] --out FILE\n\nDraws the first 16 filters of a convolution layer, normalised to [0, 1], in a 4x4\ngrid (the chapter's Figure 12.10), or with --image the layer's first 16 feature\nmaps (after its activation) for one test image, and writes the PNG.")
-	model := fs.String("model", "", "model file (required)")
-	layer := fs.Int("layer", 1, "the N-th convolution layer, 1-based")
-	imageIdx := fs.Int("image", -1, "draw the feature maps of this test image instead of the filters")
-	data := fs.String("data", "", "Fashion-MNIST directory (with --image)")
-	out := fs.String("out", "", "PNG file to write (required)")
+	model := fs.String("model", "", "the model `FILE`: ONNX or native .fmk (required)")
+	layer := fs.Int("layer", 1, "draw the `N`-th convolution layer, 1-based")
+	imageIdx := fs.Int("image", 0, "draw the feature maps of the test image `INDEX` instead of the filters (default: the filters)")
+	data := fs.String("data", "", "the Fashion-MNIST directory `DIR`, for --image (default: discovered)")
+	out := fs.String("out", "", "the PNG `FILE` to write (required)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func runFilters(args []string, stdout io.Writer) error {
 	}
 	var tiles []viz.Tile
 	var title string
-	if *imageIdx < 0 {
+	if !fs.Changed("image") {
 		tiles, title, err = filterTiles(conv)
 	} else {
 		tiles, title, err = featureMapTiles(m, li, conv, *data, *imageIdx, userpath.Role{Flag: "--out", Path: *out})
@@ -325,13 +325,13 @@ func featureMapTiles(m *train.Model, li int, conv *train.Conv2D, data string, id
 
 func runAugmentPreview(args []string, stdout io.Writer) error {
 	fs := newFlags("fmtrain augment-preview", stdout, "Usage: fmtrain augment-preview [--augment SPEC] [--index N] [--count K] [--seed S] [--set train|test] [--data DIR] --out FILE\n\nDraws one image beside K randomly augmented versions of it (the chapter's\nFigures 12.11 to 12.15) and writes the PNG.")
-	spec := fs.String("augment", defaultAugment, `augmentation, e.g. "hflip,hshift=3" (hflip, vflip, rotate=DEG, wshift=R, hshift=R; R as Keras reads it: 3 whole pixels -2..2, 3.0 or 2.5 real pixels, 0.1 a fraction); the default is the book's`)
-	index := fs.Int("index", 0, "the image's index in the set")
+	spec := fs.String("augment", defaultAugment, "the augmentation `SPEC`, e.g. \"hflip,hshift=3\" (hflip, vflip, rotate=DEG, wshift=R, hshift=R; R as Keras reads it: 3 whole pixels -2..2, 3.0 or 2.5 real pixels, 0.1 a fraction); the default is the book's")
+	index := fs.Int("index", 0, "the image's `INDEX` in the set")
 	count := fs.Int("count", defaultAugmentK, fmt.Sprintf("augmented versions to draw, 1-%d", maxAugmentK))
 	seed := fs.Uint64("seed", defaultAugmentSeed, "random seed of the augmentation")
-	set := fs.String("set", "train", "split: train or test")
-	data := fs.String("data", "", "Fashion-MNIST directory")
-	out := fs.String("out", "", "PNG file to write (required)")
+	set := fs.String("set", "train", "the `SET`: train or test")
+	data := fs.String("data", "", "the Fashion-MNIST directory `DIR` (default: discovered)")
+	out := fs.String("out", "", "the PNG `FILE` to write (required)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -49,27 +50,27 @@ type trainOptions struct {
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := trainOptions{cfg: train.DefaultConfig()}
-	fs := newFlags("fmtrain", stdout, "Usage: fmtrain [flags]\n\nTrains a CNN on Fashion-MNIST (the book's recipe by default) and writes the model,\nits history (JSON and CSV) and a resumable checkpoint beside it.")
-	fs.StringVar(&o.data, "data", "", "Fashion-MNIST directory (default: $FMNIST_DATA, /usr/share/datasets/fashion-mnist, the user cache)")
+	fs := newFlags("fmtrain", stdout, usageText())
+	fs.StringVar(&o.data, "data", "", "the Fashion-MNIST directory `DIR` (default: $FMNIST_DATA, /usr/share/datasets/fashion-mnist, the user cache)")
 	fs.IntVar(&o.cfg.Epochs, "epochs", o.cfg.Epochs, "number of epochs")
 	fs.IntVar(&o.cfg.BatchSize, "batch-size", o.cfg.BatchSize, "batch size")
 	fs.Float64Var(&o.cfg.LR, "lr", o.cfg.LR, "Adam learning rate")
 	fs.Uint64Var(&o.cfg.Seed, "seed", o.cfg.Seed, "random seed (weights, shuffling, augmentation, dropout)")
-	fs.StringVar(&o.arch, "arch", "book", `architecture: "book", "small" or a spec such as c32k3-p2-c64k3-f-d32-d10`)
+	fs.StringVar(&o.arch, "arch", "book", "the architecture `SPEC`: \"book\", \"small\" or layers such as c32k3-p2-c64k3-f-d32-d10 (fmtrain help arch)")
 	fs.IntVar(&o.trainSize, "train-size", 0, "train on the first N training samples only (0: all 60,000)")
-	fs.StringVar(&o.augment, "augment", "", `augmentation, e.g. "hflip,hshift=3" (hflip, vflip, rotate=DEG, wshift=R, hshift=R; R as Keras reads it: 3 whole pixels -2..2, 3.0 or 2.5 real pixels, 0.1 a fraction; zoom=Z or LO:HI, brightness=LO:HI, contrast=F or LO:HI, blur=SIGMA or LO:HI, noise=STD)`)
+	fs.StringVar(&o.augment, "augment", "", "the augmentation `SPEC`, e.g. \"hflip,hshift=3\" (hflip, vflip, rotate=DEG, wshift=R, hshift=R; R as Keras reads it: 3 whole pixels -2..2, 3.0 or 2.5 real pixels, 0.1 a fraction; zoom=Z or LO:HI, brightness=LO:HI, contrast=F or LO:HI, blur=SIGMA or LO:HI, noise=STD)")
 	fs.Float64Var(&o.dropout, "dropout", 0, "dropout rate before the last dense layer (0: none)")
-	fs.Float64Var(&o.cfg.ValidationSplit, "validation-split", 0, "hold out the last fraction F of the training samples, before any shuffling, as validation data (Keras' validation_split); they are never trained on, and the test files are not read until training ends")
+	fs.Float64Var(&o.cfg.ValidationSplit, "validation-split", 0, "hold out the last fraction `F` of the training samples, before any shuffling, as validation data (Keras' validation_split); they are never trained on, and the test files are not read until training ends")
 	fs.BoolVar(&o.cfg.ValidateOnTest, "validate-on-test", false, "validate on the TEST set after each epoch, as the book does (its val_ figures are then test figures, and early stopping selects on the test set)")
 	fs.BoolVar(&o.earlyStop, "early-stopping", false, "stop when val_loss has not improved for --patience epochs (needs --validation-split or --validate-on-test)")
 	fs.IntVar(&o.patience, "patience", train.DefaultPatience, "early-stopping patience in epochs")
 	fs.BoolVar(&o.restoreBest, "restore-best", true, "with --early-stopping, end with the weights of the best epoch")
 	fs.BoolVar(&o.cfg.Validate, "validate", false, "deprecated: validation now follows --validation-split or --validate-on-test; --validate=false turns it off")
-	fs.StringVar(&o.schedule, "lr-schedule", "constant", `learning-rate schedule: "constant", "cosine" (linear warm-up, then cosine decay, per step: PyTorch's LinearLR + CosineAnnealingLR) or "plateau" (Keras' ReduceLROnPlateau)`)
+	fs.StringVar(&o.schedule, "lr-schedule", "constant", "the learning-rate `SCHEDULE`: constant, cosine (linear warm-up, then cosine decay, per step: PyTorch's LinearLR + CosineAnnealingLR) or plateau (Keras' ReduceLROnPlateau)")
 	fs.IntVar(&o.sched.WarmupEpochs, "warmup-epochs", 0, "cosine: epochs of linear warm-up")
 	fs.Float64Var(&o.sched.WarmupStart, "warmup-start", train.DefaultWarmupStart, "cosine: the warm-up starts at this fraction of --lr (LinearLR's start_factor)")
 	fs.Float64Var(&o.sched.MinLR, "min-lr", 0, "cosine: the final learning rate (eta_min); plateau: the lowest (min_lr)")
-	fs.StringVar(&o.sched.Monitor, "plateau-monitor", train.DefaultPlateauMonitor, "plateau: the metric watched (val_loss, val_accuracy, loss, accuracy)")
+	fs.StringVar(&o.sched.Monitor, "plateau-monitor", train.DefaultPlateauMonitor, "plateau: the `METRIC` watched (val_loss, val_accuracy, loss, accuracy)")
 	fs.Float64Var(&o.sched.Factor, "plateau-factor", train.DefaultPlateauFactor, "plateau: multiply the learning rate by this on a plateau")
 	fs.IntVar(&o.sched.Patience, "plateau-patience", train.DefaultPlateauPatience, "plateau: epochs without improvement before a reduction")
 	fs.Float64Var(&o.sched.MinDelta, "plateau-min-delta", train.DefaultPlateauMinDelta, "plateau: the least change that counts as an improvement")
@@ -77,11 +78,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Float64Var(&o.cfg.WeightDecay, "weight-decay", 0, "decoupled weight decay: AdamW as torch.optim.AdamW (0: Adam)")
 	fs.Float64Var(&o.cfg.LabelSmoothing, "label-smoothing", 0, "label smoothing of the cross-entropy, as torch's CrossEntropyLoss(label_smoothing=) (0: none)")
 	fs.IntVar(&o.cfg.Threads, "threads", runtime.NumCPU(), "threads (results are bit-reproducible for a fixed count)")
-	fs.StringVar(&o.out, "out", "model.onnx", "model file to write: .onnx (ONNX) or .fmk (the native format)")
+	fs.StringVar(&o.out, "out", "model.onnx", "the model `FILE` to write: .onnx (ONNX) or .fmk (the native format)")
 	fs.IntVar(&o.export.opset, "opset", onnxexport.DefaultOpset, fmt.Sprintf("ONNX opset (%d to %d)", onnxexport.MinExportOpset, onnxexport.MaxExportOpset))
 	fs.BoolVar(&o.export.logits, "logits", false, "ONNX: add a 'logits' output beside 'probabilities'")
-	fs.StringVar(&o.bundle, "bundle", "", "also write a model-zoo bundle (model.onnx + test_data_set_0 of real test images and outputs) into this directory")
-	fs.StringVar(&o.checkpoint, "checkpoint", "", "training-state file (default: the model file with .ckpt)")
+	fs.StringVar(&o.bundle, "bundle", "", "also write a model-zoo bundle (model.onnx + test_data_set_0 of real test images and outputs) into directory `DIR`")
+	fs.StringVar(&o.checkpoint, "checkpoint", "", "the training-state `FILE` (default: the model file with .ckpt)")
 	fs.BoolVar(&o.resume, "resume", false, "continue from the checkpoint")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 	fs.StringVar(&o.recipe, "recipe", "", recipeHelp())
@@ -567,7 +568,7 @@ func checkOutputDir(out string) error {
 
 func runSummary(args []string, stdout io.Writer) error {
 	fs := newFlags("fmtrain summary", stdout, "Usage: fmtrain summary [--arch SPEC]\n\nPrints a Keras-like summary of a model.")
-	arch := fs.String("arch", "book", `architecture: "book", "small" or a spec`)
+	arch := fs.String("arch", "book", "the architecture `SPEC`: \"book\", \"small\" or layers (fmtrain help arch)")
 	dropout := fs.Float64("dropout", 0, "dropout rate before the last dense layer")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -584,12 +585,12 @@ func runSummary(args []string, stdout io.Writer) error {
 }
 
 func runEvaluate(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("fmtrain evaluate", stdout, "Usage: fmtrain evaluate --model FILE [--data DIR] [--json] [--plot FILE]\n\nEvaluates a model on the 10,000 test images.")
-	model := fs.String("model", "", "model file (required)")
-	data := fs.String("data", "", "Fashion-MNIST directory")
-	asJSON := fs.Bool("json", false, "print JSON")
-	threads := fs.Int("threads", runtime.NumCPU(), "threads")
-	plotOut := fs.String("plot", "", "also write the confusion matrix as a PNG heatmap to this file")
+	fs := newFlags("fmtrain evaluate", stdout, "Usage: fmtrain evaluate --model FILE [--data DIR] [--json] [--plot FILE]\n\nEvaluates a model (ONNX or native .fmk) on the 10,000 test images with the native engine:\naccuracy, per-class precision and recall, the confusion matrix.")
+	model := fs.String("model", "", "the model `FILE`: ONNX or native .fmk (required)")
+	data := fs.String("data", "", "the Fashion-MNIST directory `DIR` (default: discovered)")
+	asJSON := fs.Bool("json", false, "print JSON, the shape of fminfer eval --json (docs/json.md)")
+	threads := fs.Int("threads", runtime.NumCPU(), "threads of the engine")
+	plotOut := fs.String("plot", "", "also write the confusion matrix as a PNG heatmap to `FILE`")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -618,7 +619,9 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	probs := m.Predict(test.X, test.N(), nil)
+	ips := float64(test.N()) / max(time.Since(start).Seconds(), 1e-9)
 	conf := train.NewConfusion(fmnist.NumClasses)
 	conf.AddProbs(probs, test.Labels, test.N())
 	if *plotOut != "" {
@@ -627,23 +630,9 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *asJSON {
-		type class struct {
-			Name      string  `json:"name"`
-			Precision float64 `json:"precision"`
-			Recall    float64 `json:"recall"`
-		}
-		out := struct {
-			Accuracy  float64 `json:"accuracy"`
-			N         int     `json:"n"`
-			Classes   []class `json:"classes"`
-			Confusion [][]int `json:"confusion"`
-		}{Accuracy: conf.Accuracy(), N: conf.Total(), Confusion: conf.Counts}
-		for k, n := range fmnist.ClassNames {
-			out.Classes = append(out.Classes, class{n, conf.Precision(k), conf.Recall(k)})
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		ev := cli.NewEvaluation(conf, fmnist.ClassNames[:])
+		ev.Model, ev.Engine, ev.Provider, ev.ImagesPerSecond = userpath.Show(*model), "native", "cpu", ips
+		return cli.WriteJSON(stdout, ev)
 	}
 	if err := conf.Report(stdout, fmnist.ClassNames[:]); err != nil {
 		return err

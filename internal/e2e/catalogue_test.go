@@ -18,9 +18,9 @@ import (
 	"github.com/fmkit/fmkit/pkg/train"
 )
 
-// Exit codes documented in cmd/fmtrain/main.go and cmd/fminfer/main.go.
+// Exit codes documented in the README (one table for both tools, internal/cli).
 const (
-	trainFail  = 1
+	trainFail  = 3 // could not run: the dataset, a model, an output
 	trainUsage = 2
 
 	inferInputs   = 1
