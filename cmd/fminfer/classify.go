@@ -1,14 +1,16 @@
 package main
 
 import (
-	"encoding/json"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"image/png"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/fmkit/fmkit/internal/atomicfile"
@@ -33,33 +35,80 @@ var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif
 	".tif": true, ".tiff": true, ".webp": true}
 
 type classifyOptions struct {
-	eng      engineOptions
-	top      int
-	batch    int
-	asJSON   bool
-	polarity string
-	savePre  string
-	explain  string
-	truth    string
+	eng       engineOptions
+	top       int
+	batch     int
+	asJSON    bool
+	asCSV     bool
+	recursive bool
+	polarity  string
+	savePre   string
+	explain   string
+	truth     string
 }
 
-// result is one input's outcome, printed as text or as one JSON line.
+// result is one input's outcome, printed as text, as one JSON line or as one CSV row. A
+// prediction fills the fields up to Provider; a failed input only File, Error (the kind of
+// failure, one of the inputError kinds) and Reason (the message), and is printed as a
+// cli.InputError record: no class, index or probability that was never computed.
 type result struct {
 	File          string    `json:"file"`
-	Class         string    `json:"class,omitempty"`
+	Class         string    `json:"class"`
 	Index         int       `json:"index"`
 	Probability   float32   `json:"probability"`
-	Probabilities []float32 `json:"probabilities,omitempty"`
-	Top           []ranked  `json:"top,omitempty"`
+	Probabilities []float32 `json:"probabilities"`
+	Top           []ranked  `json:"top"`
 	Inverted      bool      `json:"inverted"`
-	Engine        string    `json:"engine,omitempty"`
-	Provider      string    `json:"provider,omitempty"`
+	Engine        string    `json:"engine"`
+	Provider      string    `json:"provider"`
 	Error         string    `json:"error,omitempty"`
-	NoObject      bool      `json:"no_object,omitempty"`
 	Reason        string    `json:"reason,omitempty"`
 
 	pre *fmnist.Preprocessed
 }
+
+// The kinds of a failed input, the "error" of its JSON record (docs/json.md).
+const (
+	errUnreadable  = "unreadable"        // the file cannot be read: missing, a directory, a device, ...
+	errTooLarge    = "too_large"         // the file or the picture is larger than the limits
+	errNotImage    = "not_an_image"      // no image format recognised
+	errCorrupt     = "corrupt_image"     // an image format, but the data is damaged
+	errUnsupported = "unsupported_image" // an image in a variant the decoders do not read
+	errNoItem      = "no_item_found"     // a picture of nothing: flat, a gradient, noise, ...
+	errNotWritten  = "not_written"       // --save-preprocessed or --explain could not write
+)
+
+// fail marks r as failed with the given kind and message.
+func (r *result) fail(kind, msg string) { r.Error, r.Reason = kind, msg }
+
+// failed reports whether r is a failed input.
+func (r *result) failed() bool { return r.Error != "" }
+
+// inputErrorKind classifies an error of reading or decoding an input.
+func inputErrorKind(err error) string {
+	var re readError
+	switch {
+	case errors.As(err, &re) && re.tooLarge, errors.Is(err, fmnist.ErrTooLarge):
+		return errTooLarge
+	case errors.As(err, &re):
+		return errUnreadable
+	case errors.Is(err, fmnist.ErrNotImage):
+		return errNotImage
+	case errors.Is(err, fmnist.ErrCorrupt):
+		return errCorrupt
+	case errors.Is(err, fmnist.ErrUnsupported):
+		return errUnsupported
+	}
+	return errUnreadable
+}
+
+// readError is a failure to read an input file (not to decode it).
+type readError struct {
+	msg      string
+	tooLarge bool
+}
+
+func (e readError) Error() string { return e.msg }
 
 type ranked struct {
 	Class       string  `json:"class"`
@@ -69,20 +118,25 @@ type ranked struct {
 
 func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var o classifyOptions
-	fs := newFlags("fminfer", stdout, strings.TrimSpace(usage)+"\n\nClassification flags:")
+	fs := newFlags("fminfer", stdout, usageText())
 	o.eng.register(fs, true)
-	fs.IntVarP(&o.top, "top", "k", 1, "show the K most probable classes")
+	fs.IntVarP(&o.top, "top", "k", 1, "show the `K` most probable classes")
 	fs.IntVar(&o.batch, "batch", classifyBatch, "images per engine call (the model check may lower it to fit its memory limit)")
-	fs.BoolVar(&o.asJSON, "json", false, "print one JSON object per line and image")
-	fs.StringVar(&o.polarity, "polarity", "auto", "source polarity: auto, light (light object on dark, like the dataset) or dark (dark object on light, like catalog photos)")
-	fs.StringVar(&o.savePre, "save-preprocessed", "", "write the 28x28 image the model saw, as PNG, into this directory")
-	fs.StringVar(&o.explain, "explain", "", "write a picture of the prediction (image and class probabilities) to this PNG file (one image only)")
-	fs.StringVar(&o.truth, "truth", "", "with --explain: the true class (name or index), to title the picture \"true (predicted)\" in blue or red")
+	fs.BoolVar(&o.asJSON, "json", false, "print one JSON object per line and image (docs/json.md)")
+	fs.BoolVar(&o.asCSV, "csv", false, "print CSV: a header, then one row per image (file, class, index, probability, the ten probabilities, error, reason)")
+	fs.BoolVarP(&o.recursive, "recursive", "r", false, "read directories recursively (without it, their subdirectories are skipped, with a warning)")
+	fs.StringVar(&o.polarity, "polarity", "auto", "source polarity `P`: auto, light (light object on dark, like the dataset) or dark (dark object on light, like catalog photos)")
+	fs.StringVar(&o.savePre, "save-preprocessed", "", "write the 28x28 image the model saw, as PNG, into directory `DIR` (created if missing)")
+	fs.StringVar(&o.explain, "explain", "", "write a picture of the prediction (image and class probabilities) to the PNG `FILE` (one image only)")
+	fs.StringVar(&o.truth, "truth", "", "with --explain: the true `CLASS` (name or index), to title the picture \"true (predicted)\" in blue or red")
 	if err := parse(fs, args, true); err != nil {
 		return err
 	}
 	if err := o.eng.check(); err != nil {
 		return err
+	}
+	if o.asJSON && o.asCSV {
+		return cli.Usage(errors.New("--json and --csv are two output formats; give one"))
 	}
 	if o.top < 1 || o.top > fmnist.NumClasses {
 		return cli.Usage(fmt.Errorf("--top must be between 1 and %d, got %d", fmnist.NumClasses, o.top))
@@ -98,11 +152,11 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		return cli.Usage(errors.New("no images given (pass files, a directory, or - for standard input)"))
 	}
 	if o.savePre != "" {
-		if st, err := os.Stat(o.savePre); err != nil || !st.IsDir() {
-			return cli.Usage(fmt.Errorf("--save-preprocessed %s: not an existing directory", o.savePre))
+		if err := cli.CheckOutputDir("--save-preprocessed", o.savePre); err != nil {
+			return err
 		}
 	}
-	inputs, err := expandInputs(fs.Args())
+	inputs, err := expandInputs(fs.Args(), o.recursive, stderr)
 	if err != nil {
 		return err
 	}
@@ -125,6 +179,9 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		cleanStale(stderr, o.explain)
 	}
 	if o.savePre != "" {
+		if err := os.Mkdir(o.savePre, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("--save-preprocessed %s: %w", userpath.Show(o.savePre), errors.Unwrap(err))
+		}
 		for i, in := range inputs {
 			cleanStale(stderr, preprocessedPath(o.savePre, i, in))
 		}
@@ -134,19 +191,18 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	var batch []float32
 	var good []*result
 	for i, in := range inputs {
-		r := &result{File: in, Index: -1}
+		r := &result{File: in}
 		results[i] = r
 		pre, err := preprocess(in, stdin, pol, o.explain != "")
 		if err != nil {
-			r.Error = err.Error()
+			r.fail(inputErrorKind(err), err.Error())
 			continue
 		}
 		r.pre = pre
 		r.Inverted = pre.Inverted
 		if pre.NoObject {
 			// Never a class for a picture of nothing: a failed input.
-			r.NoObject, r.Reason = true, pre.Reason
-			r.Error = "no item found: " + pre.Reason
+			r.fail(errNoItem, "no item found: "+pre.Reason)
 			continue
 		}
 		batch = append(batch, pre.Input...)
@@ -173,30 +229,69 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 
 	failed := 0
+	var table *csv.Writer
+	if o.asCSV {
+		table = csv.NewWriter(stdout)
+		table.Write(csvHeader())
+	}
 	for i, r := range results {
-		if r.Error == "" && o.savePre != "" {
+		if !r.failed() && o.savePre != "" {
 			if err := savePreprocessed(o.savePre, i, r); err != nil {
-				r.Error = err.Error()
+				r.fail(errNotWritten, err.Error())
 			}
 		}
-		if (r.Error == "" || r.NoObject) && o.explain != "" {
+		if (!r.failed() || r.Error == errNoItem) && o.explain != "" {
 			// A picture of nothing gets its explanation too: it shows why.
 			if err := explain(o.explain, r, truth); err != nil {
-				r.Error = err.Error()
+				r.fail(errNotWritten, err.Error())
 			}
 		}
-		if r.Error != "" {
+		if r.failed() {
 			failed++
-			fmt.Fprintf(stderr, "fminfer: %s: %s\n", userpath.Show(r.File), userpath.Sanitize(r.Error))
+			fmt.Fprintf(stderr, "fminfer: %s: %s\n", userpath.Show(r.File), userpath.Sanitize(r.Reason))
 		}
-		if err := r.print(stdout, o.asJSON); err != nil {
+		var err error
+		switch {
+		case table != nil:
+			table.Write(r.csvRow())
+			table.Flush()
+			err = table.Error()
+		case o.asJSON:
+			err = r.printJSON(stdout)
+		default:
+			err = r.printText(stdout)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	if failed > 0 {
-		return checkFailed{fmt.Sprintf("%d of %d inputs failed", failed, len(results))}
+		return cli.Failed("%d of %d inputs failed", failed, len(results))
 	}
 	return nil
+}
+
+// csvHeader is the first row of --csv.
+func csvHeader() []string {
+	h := []string{"file", "class", "index", "probability"}
+	h = append(h, fmnist.ClassNames[:]...)
+	return append(h, "error", "reason")
+}
+
+// csvRow is r's row under csvHeader: a failed input leaves the prediction's cells empty.
+func (r *result) csvRow() []string {
+	row := make([]string, 0, 6+fmnist.NumClasses)
+	if r.failed() {
+		row = append(row, r.File, "", "", "")
+		row = append(row, make([]string, fmnist.NumClasses)...)
+		return append(row, r.Error, r.Reason)
+	}
+	f := func(p float32) string { return strconv.FormatFloat(float64(p), 'g', -1, 32) }
+	row = append(row, r.File, r.Class, strconv.Itoa(r.Index), f(r.Probability))
+	for _, p := range r.Probabilities {
+		row = append(row, f(p))
+	}
+	return append(row, "", "")
 }
 
 // classIndex returns the class named (case-insensitively) or numbered s, or -1.
@@ -222,8 +317,11 @@ func parsePolarity(s string) (fmnist.Polarity, error) {
 }
 
 // expandInputs turns the arguments into a list of inputs: files as given,
-// directories as their image files (sorted), "-" as standard input.
-func expandInputs(args []string) ([]string, error) {
+// directories as their image files (sorted; with recursive, those of their
+// subdirectories too), "-" as standard input. What a directory holds that is
+// not read (files without an image extension, subdirectories without
+// recursive) is listed in one warning per directory on w.
+func expandInputs(args []string, recursive bool, w io.Writer) ([]string, error) {
 	var out []string
 	stdinUsed := false
 	for _, a := range args {
@@ -240,24 +338,82 @@ func expandInputs(args []string) ([]string, error) {
 			out = append(out, a) // a missing file is reported with the results
 			continue
 		}
-		entries, err := os.ReadDir(a)
+		names, skipped, err := scanDir(a, recursive)
 		if err != nil {
-			out = append(out, a)
+			out = append(out, a) // reported with the results, as unreadable
 			continue
 		}
-		var names []string
-		for _, e := range entries {
-			if !e.IsDir() && imageExts[strings.ToLower(filepath.Ext(e.Name()))] {
-				names = append(names, filepath.Join(a, e.Name()))
-			}
+		if len(skipped) > 0 {
+			fmt.Fprintf(w, "fminfer: warning: %s: skipped %s\n", userpath.Show(a), listSkipped(skipped, recursive))
 		}
-		sort.Strings(names)
 		if len(names) == 0 {
-			return nil, cli.Usage(fmt.Errorf("directory %s holds no images (%s)", a, extList()))
+			return nil, cli.Usage(fmt.Errorf("directory %s holds no images (%s)", userpath.Show(a), extList()))
 		}
 		out = append(out, names...)
 	}
 	return out, nil
+}
+
+// scanDir returns the image files of dir (by extension, sorted) and what it skipped
+// (paths relative to dir; directories end in "/"). Symbolic links to directories are
+// not followed.
+func scanDir(dir string, recursive bool) (images, skipped []string, err error) {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == dir {
+				return err
+			}
+			rel, _ := filepath.Rel(dir, p)
+			skipped = append(skipped, rel+" (unreadable)")
+			return nil
+		}
+		if p == dir {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		switch {
+		case d.IsDir() && !recursive:
+			skipped = append(skipped, rel+"/")
+			return filepath.SkipDir
+		case d.IsDir():
+			return nil
+		case imageExts[strings.ToLower(filepath.Ext(p))]:
+			images = append(images, p)
+		default:
+			skipped = append(skipped, rel)
+		}
+		return nil
+	})
+	sort.Strings(images)
+	return images, skipped, err
+}
+
+// maxSkippedListed bounds the names one skipped-files warning lists.
+const maxSkippedListed = 10
+
+// listSkipped says what a directory scan skipped, for the warning.
+func listSkipped(skipped []string, recursive bool) string {
+	names := make([]string, 0, min(len(skipped), maxSkippedListed))
+	dirs := 0
+	for i, s := range skipped {
+		if strings.HasSuffix(s, "/") {
+			dirs++
+		}
+		if i < maxSkippedListed {
+			names = append(names, userpath.Show(s))
+		}
+	}
+	msg := fmt.Sprintf("%d entries that are not images by their extension (%s): %s", len(skipped), extList(), strings.Join(names, ", "))
+	if len(skipped) == 1 {
+		msg = fmt.Sprintf("1 entry that is not an image by its extension (%s): %s", extList(), names[0])
+	}
+	if len(skipped) > maxSkippedListed {
+		msg += fmt.Sprintf(" and %d more", len(skipped)-maxSkippedListed)
+	}
+	if dirs > 0 && !recursive {
+		msg += " (-r reads subdirectories)"
+	}
+	return msg
 }
 
 func extList() string {
@@ -282,7 +438,7 @@ func preprocess(name string, stdin io.Reader, pol fmnist.Polarity, steps bool) (
 		return nil, err
 	}
 	if len(data) > maxImageBytes {
-		return nil, fmt.Errorf("file larger than %d MiB", maxImageBytes>>20)
+		return nil, readError{fmt.Sprintf("file larger than %d MiB", maxImageBytes>>20), true}
 	}
 	return fmnist.PreprocessBytes(data, fmnist.PreprocessOptions{Polarity: pol, Steps: steps})
 }
@@ -297,15 +453,15 @@ func readImageFile(name string) ([]byte, error) {
 	case err == nil:
 		return b, nil
 	case errors.Is(err, os.ErrNotExist):
-		return nil, errors.New("no such file")
+		return nil, readError{msg: "no such file"}
 	case errors.As(err, &nr) && nr.Mode.IsDir():
-		return nil, errors.New("is a directory")
+		return nil, readError{msg: "is a directory"}
 	case errors.As(err, &nr):
-		return nil, fmt.Errorf("not a regular file (%s)", userpath.Kind(nr.Mode))
+		return nil, readError{msg: fmt.Sprintf("not a regular file (%s)", userpath.Kind(nr.Mode))}
 	case errors.As(err, &le):
-		return nil, fmt.Errorf("file larger than %d MiB", maxImageBytes>>20)
+		return nil, readError{fmt.Sprintf("file larger than %d MiB", maxImageBytes>>20), true}
 	}
-	return nil, err
+	return nil, readError{msg: err.Error()}
 }
 
 // fill sets the prediction fields from one image's probabilities.
@@ -326,21 +482,22 @@ func (r *result) fill(probs []float32, top int, info fmrt.Info) {
 	r.Provider = info.Provider.String()
 }
 
-func (r *result) print(w io.Writer, asJSON bool) error {
-	if asJSON {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
+// printJSON writes r as one JSON line: the prediction, or a failed input's error record.
+func (r *result) printJSON(w io.Writer) error {
+	if r.failed() {
+		return cli.WriteJSON(w, cli.InputError{File: r.File, Error: r.Error, Reason: r.Reason})
+	}
+	return cli.WriteJSON(w, r)
+}
+
+// printText writes r as text: "FILE: CLASS (INDEX) P%", the top K below it with --top.
+func (r *result) printText(w io.Writer) error {
+	if r.Error == errNoItem {
+		_, err := fmt.Fprintf(w, "%s: %s\n", userpath.Show(r.File), userpath.Sanitize(r.Reason))
 		return err
 	}
-	if r.NoObject {
-		_, err := fmt.Fprintf(w, "%s: no item found: %s\n", userpath.Show(r.File), userpath.Sanitize(r.Reason))
-		return err
-	}
-	if r.Error != "" {
-		_, err := fmt.Fprintf(w, "%s: error: %s\n", userpath.Show(r.File), userpath.Sanitize(r.Error))
+	if r.failed() {
+		_, err := fmt.Fprintf(w, "%s: error: %s\n", userpath.Show(r.File), userpath.Sanitize(r.Reason))
 		return err
 	}
 	var b strings.Builder

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -38,12 +41,12 @@ type engineOptions struct {
 }
 
 func (o *engineOptions) register(fs *pflag.FlagSet, withEngine bool) {
-	fs.StringVar(&o.model, "model", "", "ONNX model file (default: the model embedded in fminfer)")
+	fs.StringVar(&o.model, "model", "", "the model `FILE`: ONNX, or fmtrain's native .fmk (native engine only) (default: the model embedded in fminfer)")
 	if withEngine {
-		fs.StringVar(&o.engine, "engine", engineAuto, "engine: ort (onnxruntime), native, or auto (ort when its library is found, else native)")
+		fs.StringVar(&o.engine, "engine", engineAuto, "`ENGINE`: ort (onnxruntime), native, or auto (ort when its library is found, else native; native for a .fmk model)")
 	}
-	fs.Var(&o.provider, "provider", "onnxruntime execution provider: cpu, cuda[:DEVICE] or auto (CUDA, else CPU with a warning)")
-	fs.StringVar(&o.library, "ort-library", "", "onnxruntime shared library (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, the set-up cache, system paths); one named here must load, even with --engine auto")
+	fs.Var(&o.provider, "provider", "onnxruntime execution `PROVIDER`: cpu, cuda[:DEVICE] or auto (CUDA, else CPU with a warning)")
+	fs.StringVar(&o.library, "ort-library", "", "the onnxruntime shared library `FILE` (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, the set-up cache, system paths); one named here must load, even with --engine auto")
 	fs.IntVar(&o.threads, "threads", 0, fmt.Sprintf("threads per prediction, at most %d per CPU (0: the engine's default)", fmrt.ThreadsPerCPU))
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "say which engine, provider and library run")
 	o.gate.register(fs)
@@ -60,6 +63,14 @@ func (o *engineOptions) check() error {
 	}
 	_, err := o.gate.options()
 	return err
+}
+
+// modelName names the chosen model as messages and reports do.
+func (o *engineOptions) modelName() string {
+	if o.model == "" {
+		return "embedded model " + models.DefaultName
+	}
+	return userpath.Show(o.model)
 }
 
 // modelBytes returns the chosen model and a name for messages.
@@ -86,6 +97,13 @@ func (o *engineOptions) open(engine string, stderr io.Writer) (fmrt.Predictor, e
 	gopts, err := o.gate.options()
 	if err != nil {
 		return nil, err
+	}
+	if isNativeModel(data) {
+		// fmtrain's own format: only the native engine reads it.
+		if engine == engineORT {
+			return nil, fmkNeedsNative(name, o.model)
+		}
+		return openFmk(data, name, o.threads)
 	}
 	switch engine {
 	case engineNative:
@@ -129,6 +147,36 @@ func openNative(data []byte, name string, threads int, gopts onnx.GateOptions) (
 		m.SetThreads(threads)
 	}
 	return fmrt.NewNative(m, fmrt.Info{MaxBatch: info.MaxBatch}), nil
+}
+
+// isNativeModel reports whether data is a model in fmtrain's native format (.fmk, or a
+// training checkpoint), told apart by its magic, not by the file's name.
+func isNativeModel(data []byte) bool { return bytes.HasPrefix(data, []byte(train.CheckpointMagic)) }
+
+// fmkNeedsNative is the error for a native model given to onnxruntime: it says how to run
+// it, and how to convert it.
+func fmkNeedsNative(name, path string) error {
+	if path == "" {
+		path = "MODEL.fmk"
+	}
+	onnxPath := strings.TrimSuffix(path, filepath.Ext(path)) + ".onnx"
+	return fmt.Errorf("%s is a native fmtrain model (.fmk), which onnxruntime cannot read: run it with --engine native, or convert it to ONNX with: fmtrain export --model %s --out %s",
+		name, userpath.Show(path), userpath.Show(onnxPath))
+}
+
+// openFmk runs a native model (fmtrain's .fmk format) on the native engine.
+func openFmk(data []byte, name string, threads int) (fmrt.Predictor, error) {
+	m, _, err := train.DecodeModel(name, data, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkNativeShape(m, name); err != nil {
+		return nil, err
+	}
+	if threads > 0 {
+		m.SetThreads(threads)
+	}
+	return fmrt.NewNative(m, fmrt.Info{}), nil
 }
 
 // checkNativeShape checks that m maps one 28x28 grayscale image per row (any of

@@ -21,7 +21,7 @@ type gateFlags struct {
 }
 
 func (g *gateFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&g.externalData, "external-data", "", "directory a model's external tensor data may come from (default: external data is refused)")
+	fs.StringVar(&g.externalData, "external-data", "", "the directory `DIR` a model's external tensor data may come from (default: external data is refused)")
 	fs.IntVar(&g.maxNodes, "max-nodes", onnx.DefaultMaxNodes, "refuse a model with more graph nodes")
 	fs.Float64Var(&g.maxActivation, "max-activation-mb", onnx.DefaultMaxActivationBytes>>20,
 		"refuse a model whose estimated activation memory for one image (or its fixed batch) exceeds this many MiB; larger batches are run in pieces within it")

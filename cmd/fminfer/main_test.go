@@ -277,15 +277,16 @@ func TestEvalAndParity(t *testing.T) {
 		t.Fatalf("parity: exit %d: %s%s", code, out, errOut)
 	}
 	var p parityReport
-	if err := json.Unmarshal([]byte(out), &p); err != nil || p.N != 10000 || p.MaxAbsDiff > 1e-5 || p.ArgmaxAgreement != 1 {
-		t.Errorf("parity: %+v (%v)", p, err)
+	if err := json.Unmarshal([]byte(out), &p); err != nil || p.N != 10000 || p.MaxAbsDiff > 1e-5 || p.ArgmaxAgreement != 1 || p.A.Accuracy == nil {
+		t.Fatalf("parity: %+v (%v)", p, err)
 	}
-	if p.NativeAccuracy != ev.Accuracy {
-		t.Errorf("parity's native accuracy %v differs from eval's %v", p.NativeAccuracy, ev.Accuracy)
+	if p.A.Engine != engineNative || p.B.Engine != engineORT || *p.A.Accuracy != ev.Accuracy {
+		t.Errorf("parity's sides %+v, %+v: want native (with eval's accuracy %v) against ort", p.A, p.B, ev.Accuracy)
 	}
-	// An impossible tolerance fails the gate with exit 1.
-	if code, _, _ := runCmd(nil, "parity", "--max-abs-diff", "0", "--json"); code != exitInputs && p.MaxAbsDiff > 0 {
-		t.Errorf("parity with tolerance 0: exit %d, want %d", code, exitInputs)
+	// An impossible tolerance fails the gate with exit 1, and the report still comes.
+	code, out, _ = runCmd(nil, "parity", "--atol", "0", "--json")
+	if err := json.Unmarshal([]byte(out), &p); err != nil || (p.MaxAbsDiff > 0 && (code != exitInputs || p.Pass || p.Outside == 0)) {
+		t.Errorf("parity with tolerance 0: exit %d, report %+v (%v), want exit %d and a failed report", code, p, err, exitInputs)
 	}
 }
 
@@ -313,8 +314,8 @@ func TestVerify(t *testing.T) {
 	if code, out, _ := runCmd(nil, "verify", dir); code != exitInputs || !strings.Contains(out, "MISMATCH") {
 		t.Errorf("corrupted bundle: exit %d\n%s", code, out)
 	}
-	if code, _, _ := runCmd(nil, "verify", filepath.Join(dir, "missing")); code != exitInputs {
-		t.Errorf("missing directory: exit %d", code)
+	if code, out, _ := runCmd(nil, "verify", filepath.Join(dir, "missing")); code != exitRuntime || !strings.Contains(out, "no such directory") {
+		t.Errorf("missing directory: exit %d, want %d (could not run)\n%s", code, exitRuntime, out)
 	}
 }
 
@@ -349,8 +350,19 @@ func TestDoctor(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.ModelErr != "" || r.Metadata["class_names"] == "" || r.Providers["native"] != "available" {
+	var names []string
+	if err := json.Unmarshal(r.Metadata["class_names"], &names); err != nil || len(names) != 10 || names[9] != "Ankle boot" {
+		t.Errorf("doctor: class_names %s (%v): want the list itself, not a JSON string", r.Metadata["class_names"], err)
+	}
+	var recipe map[string]any
+	if err := json.Unmarshal(r.Metadata["recipe"], &recipe); err != nil || recipe["epochs"] == nil {
+		t.Errorf("doctor: recipe %s (%v): want an object", r.Metadata["recipe"], err)
+	}
+	if r.ModelErr != "" || r.ModelFormat != "onnx" || !r.Providers["native"].Available {
 		t.Errorf("doctor: %+v", r)
+	}
+	if c, ok := r.Providers["cuda"]; ok && !c.Available && (c.Reason == "" || len(c.Reason) > 250) {
+		t.Errorf("doctor: cuda's reason %q: want a short line", c.Reason)
 	}
 }
 
@@ -445,7 +457,7 @@ func TestCatalogAccuracy(t *testing.T) {
 }
 
 // Pictures of nothing are reported as such, never classified: a line in the
-// text, no_object and a reason in the JSON, a failed input (exit 1); --explain
+// text, an error record (no_item_found and a reason) in the JSON, a failed input (exit 1); --explain
 // still draws why.
 func TestNoObject(t *testing.T) {
 	dir := t.TempDir()
@@ -489,18 +501,14 @@ func TestNoObject(t *testing.T) {
 	}
 
 	code, out, _ = runCmd(nil, "--engine", "native", "--json", blanks[0])
-	var r struct {
-		NoObject      bool      `json:"no_object"`
-		Reason        string    `json:"reason"`
-		Error         string    `json:"error"`
-		Class         string    `json:"class"`
-		Probabilities []float32 `json:"probabilities"`
-	}
+	var r map[string]any
 	if err := json.Unmarshal([]byte(out), &r); err != nil || code != exitInputs {
 		t.Fatalf("exit %d, %v: %q", code, err, out)
 	}
-	if !r.NoObject || r.Reason == "" || r.Class != "" || r.Probabilities != nil || !strings.Contains(r.Error, r.Reason) {
-		t.Errorf("JSON %+v: want no_object, a reason, no class", r)
+	// An error record and nothing else: no class, index or probability never computed.
+	reason, _ := r["reason"].(string)
+	if len(r) != 3 || r["file"] != blanks[0] || r["error"] != errNoItem || !strings.HasPrefix(reason, "no item found: ") {
+		t.Errorf("JSON %v: want {file, error: %s, reason: no item found: ...}", r, errNoItem)
 	}
 
 	pic := filepath.Join(dir, "why.png")

@@ -454,12 +454,12 @@ func catalogue() []badCase {
 			}},
 
 		// fminfer verify.
-		{name: "verify/corrupt-pb", tool: "fminfer", code: inferInputs, msg: "1 of 1 directories did not verify", setup: verifyDir([]byte("\x0a\x05\xff\xff"))},
-		{name: "verify/pb-claims-2GB", tool: "fminfer", code: inferInputs, msg: "1 of 1 directories did not verify",
+		{name: "verify/corrupt-pb", tool: "fminfer", code: inferRuntime, msg: "1 of 1 directories could not be verified", setup: verifyDir([]byte("\x0a\x05\xff\xff"))},
+		{name: "verify/pb-claims-2GB", tool: "fminfer", code: inferRuntime, msg: "1 of 1 directories could not be verified",
 			setup: verifyDir(tensor{name: "input", dims: []int64{1 << 29}, data: []float32{1}}.proto())},
 		{name: "verify/no-directory", tool: "fminfer", code: inferUsage, msg: "at least one directory",
 			setup: func(t *testing.T, dir string) []string { return []string{"verify"} }},
-		{name: "verify/missing-directory", tool: "fminfer", code: inferInputs, msg: "did not verify",
+		{name: "verify/missing-directory", tool: "fminfer", code: inferRuntime, msg: "no such directory",
 			setup: func(t *testing.T, dir string) []string { return []string{"verify", filepath.Join(dir, "nowhere")} }},
 	}
 }

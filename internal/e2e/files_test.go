@@ -244,7 +244,7 @@ func fileCatalogue() []fileCase {
 			setup: func(t *testing.T, dir string) []string {
 				return []string{"filters", "--model", fifoIn(t, dir, "m.onnx"), "--out", "out/f.png"}
 			}},
-		{name: "verify/model-fifo", tool: "fminfer", code: inferInputs, msg: "not a regular file (a named pipe)",
+		{name: "verify/model-fifo", tool: "fminfer", code: inferRuntime, msg: "not a regular file (a named pipe)",
 			setup: func(t *testing.T, dir string) []string {
 				args := verifyDir(tensor{name: "input", dims: []int64{1, 1, 28, 28}, data: make([]float32, 784)}.proto())(t, dir)
 				d := args[len(args)-1]
@@ -252,7 +252,7 @@ func fileCatalogue() []fileCase {
 				mkfifo(t, filepath.Join(d, "model.onnx"))
 				return args
 			}},
-		{name: "verify/pb-fifo", tool: "fminfer", code: inferInputs, msg: "not a regular file (a named pipe)",
+		{name: "verify/pb-fifo", tool: "fminfer", code: inferRuntime, msg: "not a regular file (a named pipe)",
 			setup: func(t *testing.T, dir string) []string {
 				args := verifyDir(nil)(t, dir)
 				d := args[len(args)-1]
