@@ -459,7 +459,7 @@ func catalogue() []badCase {
 			setup: verifyDir(tensor{name: "input", dims: []int64{1 << 29}, data: []float32{1}}.proto())},
 		{name: "verify/no-directory", tool: "fminfer", code: inferUsage, msg: "at least one directory",
 			setup: func(t *testing.T, dir string) []string { return []string{"verify"} }},
-		{name: "verify/missing-directory", tool: "fminfer", code: inferRuntime, msg: "no such directory",
+		{name: "verify/missing-directory", tool: "fminfer", code: inferRuntime, msg: "1 of 1 directories could not be verified",
 			setup: func(t *testing.T, dir string) []string { return []string{"verify", filepath.Join(dir, "nowhere")} }},
 	}
 }
