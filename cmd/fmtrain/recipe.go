@@ -73,7 +73,7 @@ func recipeNames() string {
 // recipeHelp is the --recipe flag's help text.
 func recipeHelp() string {
 	var b strings.Builder
-	b.WriteString("a named set of the flags below (a flag given as well wins): ")
+	b.WriteString("the recipe `NAME`, a set of the flags below (a flag given as well wins): ")
 	names := strings.Split(recipeNames(), ", ")
 	for i, n := range names {
 		if i > 0 {
