@@ -72,6 +72,9 @@ type Evaluation struct {
 	// N is the number of images, Accuracy the fraction classified right.
 	N        int     `json:"n"`
 	Accuracy float64 `json:"accuracy"`
+	// AccuracyCI95 is the 95% Wilson score interval of Accuracy over N
+	// images (train.WilsonInterval): [low, high].
+	AccuracyCI95 [2]float64 `json:"accuracy_ci95"`
 	// Classes holds one entry per class, in class order.
 	Classes []ClassScore `json:"classes"`
 	// Confusion is the confusion matrix: Confusion[truth][predicted].
@@ -94,6 +97,13 @@ type ClassScore struct {
 // the caller sets Model, Engine, Provider and ImagesPerSecond.
 func NewEvaluation(c *train.Confusion, names []string) Evaluation {
 	e := Evaluation{N: c.Total(), Accuracy: c.Accuracy(), Confusion: c.Counts}
+	correct := 0
+	for k := range c.Counts {
+		correct += c.Counts[k][k]
+	}
+	if lo, hi, err := train.WilsonInterval(correct, e.N, 0.95); err == nil {
+		e.AccuracyCI95 = [2]float64{lo, hi}
+	}
 	for k := range c.Counts {
 		samples := 0
 		for _, v := range c.Counts[k] {

@@ -97,7 +97,11 @@ func (c *Confusion) Recall(k int) float64 {
 // matrix with the given class names (rows: truth, columns: prediction).
 func (c *Confusion) Report(w io.Writer, names []string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "accuracy: %.4f (%d/%d)\n\n", c.Accuracy(), c.Total()-c.errors(), c.Total())
+	fmt.Fprintf(&b, "accuracy: %.4f (%d/%d", c.Accuracy(), c.Total()-c.errors(), c.Total())
+	if lo, hi, err := WilsonInterval(c.Total()-c.errors(), c.Total(), 0.95); err == nil {
+		fmt.Fprintf(&b, "; 95%% interval %.4f-%.4f, Wilson", lo, hi)
+	}
+	b.WriteString(")\n\n")
 	width := 5
 	for k := range c.Counts {
 		width = max(width, len(name(names, k)))

@@ -77,3 +77,18 @@ func columnEnds(l string) []int {
 	}
 	return ends
 }
+
+// TestConfusionReportInterval: the report's accuracy line carries the 95% Wilson interval.
+func TestConfusionReportInterval(t *testing.T) {
+	c := NewConfusion(2)
+	c.Counts = [][]int{{4551, 449}, {449, 4551}} // 9102 of 10000 right
+	var b strings.Builder
+	if err := c.Report(&b, []string{"a", "b"}); err != nil {
+		t.Fatal(err)
+	}
+	lo, hi, _ := WilsonInterval(9102, 10000, 0.95)
+	want := "accuracy: 0.9102 (9102/10000; 95% interval 0.9044-0.9156, Wilson)\n"
+	if !strings.HasPrefix(b.String(), want) || lo > 0.90444 || hi < 0.91564 {
+		t.Errorf("report starts %q, want %q", strings.SplitN(b.String(), "\n", 2)[0], want)
+	}
+}
