@@ -33,11 +33,12 @@
 // The package also holds the vector loops the engine runs around its
 // products, where a scalar Go loop would cost as much as the product itself:
 // the bias and ReLU epilogue (AddBias), the ReLU mask and bias gradient
-// (ReLUMaskSum, Sum), im2col and col2im blocks (CopyRows, AddRows,
-// Im2ColPlain, Col2ImPlain, GatherPlanes), 2x2 max pooling (MaxPool2x2),
-// matrix-vector rows (Dot) and the Adam update (AdamUpdate). Each has an
-// AVX-512 version (vec_amd64.s) and a portable one; where both compute a
-// sum they use the same order, so they agree to the bit.
+// (ReLUMaskSum, Sum), im2col and col2im blocks (CopyRows, AddRows) and
+// matrix-vector rows (Dot). Each has an AVX-512 version (vec_amd64.s) and a
+// portable one; where both compute a sum they use the same order, so they
+// agree to the bit. The kernels that are not about products live in
+// packages named for them: internal/adam (the Adam update) and
+// internal/window (max pooling, whole-plane im2col and col2im).
 //
 // # Invariants
 //

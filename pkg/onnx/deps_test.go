@@ -21,6 +21,7 @@ func TestFormatOnly(t *testing.T) {
 	for _, d := range deps {
 		for _, bad := range []string{"github.com/fmkit/fmkit/pkg/train", "github.com/fmkit/fmkit/pkg/onnxexport",
 			"github.com/fmkit/fmkit/pkg/fmnist", "github.com/fmkit/fmkit/pkg/runtime", "github.com/fmkit/fmkit/internal/gemm",
+			"github.com/fmkit/fmkit/internal/adam", "github.com/fmkit/fmkit/internal/window",
 			"github.com/yalue/onnxruntime_go"} {
 			if d == bad || strings.HasPrefix(d, bad+"/") {
 				t.Errorf("pkg/onnx depends on %s", d)

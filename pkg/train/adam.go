@@ -3,7 +3,7 @@ package train
 import (
 	"math"
 
-	"github.com/fmkit/fmkit/internal/gemm"
+	"github.com/fmkit/fmkit/internal/adam"
 )
 
 // Keras' Adam defaults (tf.keras.optimizers.Adam).
@@ -32,7 +32,7 @@ type Optimizer interface {
 // (w -= lr * m_hat / (sqrt(v_hat) + eps)); the two differ when |g| is
 // near epsilon. We follow Keras because the book's results come from Keras.
 // The update runs in float32 (lr_t is computed in float64 and rounded), 16
-// lanes at a time with AVX-512 (gemm.AdamUpdate); it differs from a float64
+// lanes at a time with AVX-512 (adam.Update); it differs from a float64
 // evaluation by a few float32 ulps of w.
 //
 // M and V hold the first and second moments, one slice per parameter in the
@@ -94,6 +94,6 @@ func (a *Adam) Step(params []*Param) {
 				p.Data[j] *= decay
 			}
 		}
-		gemm.AdamUpdate(p.Data, p.Grad, m, v, b1, c1, b2, c2, lr, eps)
+		adam.Update(p.Data, p.Grad, m, v, b1, c1, b2, c2, lr, eps)
 	}
 }

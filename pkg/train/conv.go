@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/fmkit/fmkit/internal/gemm"
+	"github.com/fmkit/fmkit/internal/window"
 )
 
 // Conv2D is a 2-D convolution (cross-correlation, as in Keras, PyTorch and
@@ -36,7 +37,7 @@ type Conv2D struct {
 	zs          [][]float32 // per thread, (OC, group*OH*OW)
 	dwts        [][]float32 // per thread, the partial weight gradient transposed, (C*KH*KW, OC)
 	dbs         [][]float32 // per-thread partial bias gradients (thread 0 writes into B.Grad)
-	gidx        []int32     // gemm.GatherPlanes indices for small maps (see lower)
+	gidx        []int32     // window.GatherPlanes indices for small maps (see lower)
 	logits      bool        // last Forward skipped a softmax activation
 	needDx      bool
 	dy          []float32 // the gradient during Backward
@@ -350,11 +351,11 @@ func (l *Conv2D) backwardRange(lo, hi, tid int) {
 	}
 }
 
-// lower is im2col for one sample, through gemm.GatherPlanes when the maps
+// lower is im2col for one sample, through window.GatherPlanes when the maps
 // are small enough (each input plane in two vector registers, each output
 // row in one).
 func (l *Conv2D) lower(col []float32, ld int, x []float32, g convGeom) {
-	if l.gidx != nil && gemm.GatherPlanes(col, ld, x, g.c, g.h*g.w, l.gidx, g.kh*g.kw, g.oh*g.ow) {
+	if l.gidx != nil && window.GatherPlanes(col, ld, x, g.c, g.h*g.w, l.gidx, g.kh*g.kw, g.oh*g.ow) {
 		return
 	}
 	im2col(col, ld, x, g)
@@ -406,7 +407,7 @@ func validRange(out, n, s, p, kd int) (lo, hi int) {
 // positions are zero.
 func im2col(col []float32, ld int, x []float32, g convGeom) {
 	ohw := g.oh * g.ow
-	if g.plain() && gemm.Im2ColPlain(col, x, ld, g.c, g.h, g.w, g.kh, g.kw) {
+	if g.plain() && window.Im2ColPlain(col, x, ld, g.c, g.h, g.w, g.kh, g.kw) {
 		return
 	}
 	if g.ow < 8 && g.plain() {
@@ -509,7 +510,7 @@ func col2imSmall(dx, dcol []float32, ld int, g convGeom) {
 // col2im: dcol (C*KH*KW, OH*OW) with row stride ld -> dx (C,H,W), summing
 // overlapping windows; dx is overwritten.
 func col2im(dx, dcol []float32, ld int, g convGeom) {
-	if g.plain() && gemm.Col2ImPlain(dx, dcol, ld, g.c, g.h, g.w, g.kh, g.kw) {
+	if g.plain() && window.Col2ImPlain(dx, dcol, ld, g.c, g.h, g.w, g.kh, g.kw) {
 		return
 	}
 	clear(dx[:g.c*g.h*g.w])

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/fmkit/fmkit/internal/gemm"
+	"github.com/fmkit/fmkit/internal/window"
 )
 
 // poolConfig is the window configuration shared by MaxPool2D and AvgPool2D.
@@ -159,7 +159,7 @@ func (l *MaxPool2D) forwardPlane(y []float32, arg []int32, x []float32) {
 		return
 	}
 	if l.KH == 2 && l.KW == 2 && l.Stride == [2]int{2, 2} && l.Pads == [4]int{} && 2*pc.oh <= pc.h && 2*pc.ow <= pc.w {
-		if !gemm.MaxPool2x2(y, arg, x, pc.w, pc.oh, pc.ow) {
+		if !window.MaxPool2x2(y, arg, x, pc.w, pc.oh, pc.ow) {
 			maxPool2x2(y, arg, x, pc)
 		}
 		return
