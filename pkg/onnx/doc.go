@@ -12,8 +12,8 @@
 //     LoadModel lower a serialized model; Graph.Build checks a graph assembled in code the
 //     same way. Every attribute is type- and range-checked against the ONNX operator spec
 //     (onnx/docs/Operators.md and Changelog.md); a valid feature that is not implemented
-//     is an *UnsupportedError naming node, op and attribute, an invalid model a
-//     *ModelError.
+//     is an *UnsupportedError naming node, op and attribute, an invalid model an
+//     *InvalidError.
 //   - Static shape inference (Graph.InferShapes, InferNode), with all pad arithmetic in
 //     WindowOutput.
 //   - EvalNaive, the reference evaluator that defines what the IR computes (EvalNode for

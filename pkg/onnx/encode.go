@@ -89,7 +89,7 @@ func Encode(g *Graph) ([]byte, error) {
 		mb = mb.bytes(onnxwire.ModelMetadataProps, pbuf(nil).str(onnxwire.EntryKey, p.Key).str(onnxwire.EntryValue, p.Value))
 	}
 	if len(mb) > MaxModelBytes {
-		return nil, &ModelError{Node: "model", Reason: fmt.Sprintf("with its external data inlined the model would be %d bytes, over the %d-byte cap of a protobuf message", len(mb), MaxModelBytes)}
+		return nil, &InvalidError{Node: "model", Reason: fmt.Sprintf("with its external data inlined the model would be %d bytes, over the %d-byte cap of a protobuf message", len(mb), MaxModelBytes)}
 	}
 	return mb, nil
 }

@@ -30,9 +30,13 @@ func (e *UnsupportedError) Error() string {
 // Is reports whether target is ErrUnsupported.
 func (e *UnsupportedError) Is(target error) bool { return target == ErrUnsupported }
 
-// ModelError reports a model that violates the ONNX specification (an attribute of the
-// wrong type or out of range, an undefined input, inconsistent shapes...).
-type ModelError struct {
+// InvalidError reports an invalid model: one that violates the ONNX specification (an
+// attribute of the wrong type or out of range, an undefined input, inconsistent shapes, a
+// size past the protobuf cap...), or inputs handed to it that do not match what it
+// declares. It is the counterpart of UnsupportedError, which reports a valid model this
+// package does not implement. (pkg/runtime's LoadError, a model that cannot be served,
+// may wrap one.)
+type InvalidError struct {
 	Node      string // node name, or "#<index>"; a graph-level place otherwise
 	Op        string // op type; empty for graph-level errors
 	Attribute string // attribute, input or output at fault; may be empty
@@ -40,7 +44,7 @@ type ModelError struct {
 }
 
 // Error implements error.
-func (e *ModelError) Error() string {
+func (e *InvalidError) Error() string {
 	return "onnx: " + where(e.Node, e.Op, e.Attribute) + ": " + e.Reason
 }
 

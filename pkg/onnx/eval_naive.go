@@ -12,7 +12,7 @@ import (
 // and returns g's outputs in order, each named after its output. It is the reference
 // evaluator for the IR: naive loops and float64 accumulation, for tests and for checking
 // fast engines, not for speed. Inputs are never modified. Type or shape mismatches are
-// reported as *ModelError naming the input or node.
+// reported as *InvalidError naming the input or node.
 func EvalNaive(g *Graph, inputs map[string]*Tensor) ([]*Tensor, error) {
 	values := map[string]*Tensor{}
 	types := map[string]TensorType{}
@@ -23,17 +23,17 @@ func EvalNaive(g *Graph, inputs map[string]*Tensor) ([]*Tensor, error) {
 	for _, in := range g.Inputs {
 		t, ok := inputs[in.Name]
 		if !ok {
-			return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name), Reason: "not given"}
+			return nil, &InvalidError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name), Reason: "not given"}
 		}
 		if t.DataType != in.DataType {
-			return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name),
+			return nil, &InvalidError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name),
 				Reason: fmt.Sprintf("type %s, declared %s", t.DataType, in.DataType)}
 		}
 		if err := in.CheckShape(t.Dims); err != nil {
 			return nil, err
 		}
 		if n, _ := NumElements(t.Dims); n != int64(t.Len()) {
-			return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name),
+			return nil, &InvalidError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name),
 				Reason: fmt.Sprintf("dims %v do not match its %d elements", t.Dims, t.Len())}
 		}
 		values[in.Name] = t

@@ -177,7 +177,7 @@ func formatFLOPs(f float64) string {
 //     with a *LimitError;
 //  5. the model is re-encoded from what was checked (see Gated.Model).
 //
-// Errors: *LimitError, *ModelError, *UnsupportedError and *TensorError, each naming the
+// Errors: *LimitError, *InvalidError, *UnsupportedError and *TensorError, each naming the
 // node, op and attribute (or tensor and field) at fault; errors.Is(err, ErrExternalData) for
 // external data without a directory allowed.
 func Gate(model []byte, inputs [][]int64, opts GateOptions) (*Gated, error) {
@@ -209,7 +209,7 @@ func GateGraph(model []byte, inputs [][]int64, values []*Tensor, opts GateOption
 func gate(model []byte, inputs [][]int64, values []*Tensor, opts GateOptions, encode bool) (*Gated, error) {
 	opts = opts.withDefaults()
 	if len(model) > MaxModelBytes {
-		return nil, &ModelError{Node: "model", Reason: fmt.Sprintf("%d bytes exceed the %d-byte cap", len(model), MaxModelBytes)}
+		return nil, &InvalidError{Node: "model", Reason: fmt.Sprintf("%d bytes exceed the %d-byte cap", len(model), MaxModelBytes)}
 	}
 	if err := prescan(model, opts.MaxNodes); err != nil {
 		return nil, err
@@ -246,14 +246,14 @@ func (gd *Gated) estimate(inputs [][]int64, values []*Tensor, o GateOptions) err
 	gd.FixedBatch = -1
 	if inputs != nil {
 		if len(inputs) != len(g.Inputs) {
-			return &ModelError{Node: "graph", Attribute: "input", Reason: fmt.Sprintf("%d inputs given, the model has %d", len(inputs), len(g.Inputs))}
+			return &InvalidError{Node: "graph", Attribute: "input", Reason: fmt.Sprintf("%d inputs given, the model has %d", len(inputs), len(g.Inputs))}
 		}
 		for i, in := range g.Inputs {
 			if err := in.CheckShape(inputs[i]); err != nil {
 				return err
 			}
 			if i < len(values) && values[i] != nil && values[i].DataType != in.DataType {
-				return &ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name), Reason: fmt.Sprintf("given %s, declared %s", values[i].DataType, in.DataType)}
+				return &InvalidError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name), Reason: fmt.Sprintf("given %s, declared %s", values[i].DataType, in.DataType)}
 			}
 		}
 		gd.Inputs = inputs
@@ -416,17 +416,17 @@ func checkOutputs(g *Graph, types map[string]TensorType) error {
 		t := types[o.Name]
 		place := fmt.Sprintf("output %q", o.Name)
 		if t.DataType != o.DataType {
-			return &ModelError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("declared %s, computed %s", o.DataType, t.DataType)}
+			return &InvalidError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("declared %s, computed %s", o.DataType, t.DataType)}
 		}
 		if o.Shape == nil {
 			continue
 		}
 		if len(o.Shape) != len(t.Shape) {
-			return &ModelError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("declared rank %d %v, computed %s%v", len(o.Shape), o.Shape, t.DataType, t.Shape)}
+			return &InvalidError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("declared rank %d %v, computed %s%v", len(o.Shape), o.Shape, t.DataType, t.Shape)}
 		}
 		for i, d := range o.Shape {
 			if i > 0 && d.Value >= 0 && d.Value != t.Shape[i] {
-				return &ModelError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("dim %d declared %d, computed %d (%s%v)", i, d.Value, t.Shape[i], t.DataType, t.Shape)}
+				return &InvalidError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("dim %d declared %d, computed %d (%s%v)", i, d.Value, t.Shape[i], t.DataType, t.Shape)}
 			}
 		}
 	}

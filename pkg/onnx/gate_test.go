@@ -150,7 +150,7 @@ func TestGateRefuses(t *testing.T) {
 				t.Fatalf("accepted (%d bytes per run, max batch %d)", gd.RunBytes, gd.MaxBatch)
 			}
 			t.Log(err)
-			var me *onnx.ModelError
+			var me *onnx.InvalidError
 			var ue *onnx.UnsupportedError
 			var le *onnx.LimitError
 			var te *onnx.TensorError

@@ -129,9 +129,9 @@ func (b *NodeBase) Output(i int) string {
 	return ""
 }
 
-// Errorf returns a *ModelError naming the node and the attribute (or input) at fault.
+// Errorf returns an *InvalidError naming the node and the attribute (or input) at fault.
 func (b *NodeBase) Errorf(attr, format string, args ...any) error {
-	return &ModelError{Node: b.ID(), Op: b.Op, Attribute: attr, Reason: fmt.Sprintf(format, args...)}
+	return &InvalidError{Node: b.ID(), Op: b.Op, Attribute: attr, Reason: fmt.Sprintf(format, args...)}
 }
 
 // Unsupported returns an *UnsupportedError naming the node and the attribute (or input)

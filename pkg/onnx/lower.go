@@ -44,7 +44,7 @@ func LoadModel(path string) (*Graph, error) {
 
 // DecodeModel decodes a serialized ModelProto and lowers its graph to the IR. It fails
 // with an error matching ErrUnsupported (an *UnsupportedError or a *TensorError) for valid
-// models that use anything beyond the claimed ops and attributes, and with a *ModelError or
+// models that use anything beyond the claimed ops and attributes, and with an *InvalidError or
 // *TensorError for invalid ones. Nothing is allocated from sizes the model claims before
 // they are checked against the data actually present.
 func DecodeModel(b []byte) (*Graph, error) {
@@ -60,14 +60,14 @@ func DecodeModel(b []byte) (*Graph, error) {
 // must be lowered (which copies the data out) before b can change.
 func decodeModelProto(b []byte) (*onnxpb.ModelProto, error) {
 	if len(b) > MaxModelBytes {
-		return nil, &ModelError{Node: "model", Reason: fmt.Sprintf("%d bytes exceed the %d-byte cap", len(b), MaxModelBytes)}
+		return nil, &InvalidError{Node: "model", Reason: fmt.Sprintf("%d bytes exceed the %d-byte cap", len(b), MaxModelBytes)}
 	}
 	if m, ok := decodeModelWire(b); ok {
 		return m, nil
 	}
 	m := new(onnxpb.ModelProto)
 	if err := proto.Unmarshal(b, m); err != nil {
-		return nil, &ModelError{Node: "model", Reason: "not an ONNX model (its protobuf does not parse: " + err.Error() + ")"}
+		return nil, &InvalidError{Node: "model", Reason: "not an ONNX model (its protobuf does not parse: " + err.Error() + ")"}
 	}
 	return m, nil
 }
@@ -91,7 +91,7 @@ func isDefaultDomain(d string) bool { return d == "" || d == "ai.onnx" }
 func lowerModel(m *onnxpb.ModelProto) (*Graph, error) {
 	gp := m.GetGraph()
 	if gp == nil {
-		return nil, &ModelError{Node: "model", Attribute: "graph", Reason: "missing"}
+		return nil, &InvalidError{Node: "model", Attribute: "graph", Reason: "missing"}
 	}
 	g := &Graph{Name: gp.GetName(), IRVersion: m.GetIrVersion(), Initializers: map[string]*Tensor{}, Opset: -1,
 		ProducerName: m.GetProducerName(), ProducerVersion: m.GetProducerVersion(), Domain: m.GetDomain(),
@@ -106,7 +106,7 @@ func lowerModel(m *onnxpb.ModelProto) (*Graph, error) {
 	for _, o := range m.GetOpsetImport() {
 		if isDefaultDomain(o.GetDomain()) {
 			if g.Opset >= 0 {
-				return nil, &ModelError{Node: "model", Attribute: "opset_import", Reason: "default domain imported twice"}
+				return nil, &InvalidError{Node: "model", Attribute: "opset_import", Reason: "default domain imported twice"}
 			}
 			g.Opset = o.GetVersion()
 		}
@@ -127,10 +127,10 @@ func lowerModel(m *onnxpb.ModelProto) (*Graph, error) {
 			return nil, fmt.Errorf("initializer %d: %w", i, err)
 		}
 		if t.Name == "" {
-			return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("initializer %d", i), Reason: "has no name"}
+			return nil, &InvalidError{Node: "graph", Attribute: fmt.Sprintf("initializer %d", i), Reason: "has no name"}
 		}
 		if defined[t.Name] {
-			return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("initializer %q", t.Name), Reason: "defined twice"}
+			return nil, &InvalidError{Node: "graph", Attribute: fmt.Sprintf("initializer %q", t.Name), Reason: "defined twice"}
 		}
 		defined[t.Name] = true
 		g.Initializers[t.Name] = t
@@ -141,7 +141,7 @@ func lowerModel(m *onnxpb.ModelProto) (*Graph, error) {
 	for _, vi := range gp.GetInput() {
 		name := vi.GetName()
 		if name == "" || inputNames[name] {
-			return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", name), Reason: "empty or duplicate name"}
+			return nil, &InvalidError{Node: "graph", Attribute: fmt.Sprintf("input %q", name), Reason: "empty or duplicate name"}
 		}
 		inputNames[name] = true
 		g.InputOrder = append(g.InputOrder, name)
@@ -174,16 +174,16 @@ func lowerModel(m *onnxpb.ModelProto) (*Graph, error) {
 			return nil, err
 		}
 		if !defined[v.Name] {
-			return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("output %q", v.Name), Reason: "not produced by any node, input or initializer"}
+			return nil, &InvalidError{Node: "graph", Attribute: fmt.Sprintf("output %q", v.Name), Reason: "not produced by any node, input or initializer"}
 		}
 		if seen[v.Name] {
-			return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("output %q", v.Name), Reason: "listed twice"}
+			return nil, &InvalidError{Node: "graph", Attribute: fmt.Sprintf("output %q", v.Name), Reason: "listed twice"}
 		}
 		seen[v.Name] = true
 		g.Outputs = append(g.Outputs, v)
 	}
 	if len(g.Outputs) == 0 {
-		return nil, &ModelError{Node: "graph", Attribute: "output", Reason: "the graph has no outputs"}
+		return nil, &InvalidError{Node: "graph", Attribute: "output", Reason: "the graph has no outputs"}
 	}
 	return g, nil
 }
@@ -221,7 +221,7 @@ func (g *Graph) Build() error {
 	}
 	for _, o := range g.Outputs {
 		if !defined[o.Name] {
-			return &ModelError{Node: "graph", Attribute: fmt.Sprintf("output %q", o.Name), Reason: "not produced by any node, input or initializer"}
+			return &InvalidError{Node: "graph", Attribute: fmt.Sprintf("output %q", o.Name), Reason: "not produced by any node, input or initializer"}
 		}
 	}
 	return nil
@@ -232,7 +232,7 @@ func (g *Graph) Build() error {
 func lowerValueInfo(vi *onnxpb.ValueInfoProto, kind string) (ValueInfo, error) {
 	place := fmt.Sprintf("%s %q", kind, vi.GetName())
 	if vi.GetName() == "" {
-		return ValueInfo{}, &ModelError{Node: "graph", Attribute: kind, Reason: "has no name"}
+		return ValueInfo{}, &InvalidError{Node: "graph", Attribute: kind, Reason: "has no name"}
 	}
 	tt := vi.GetType().GetTensorType()
 	if tt == nil {
@@ -261,7 +261,7 @@ func lowerValueInfo(vi *onnxpb.ValueInfoProto, kind string) (ValueInfo, error) {
 			switch x := d.GetValue().(type) {
 			case *onnxpb.TensorShapeProto_Dimension_DimValue:
 				if x.DimValue < 0 {
-					return ValueInfo{}, &ModelError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("dim %d = %d is negative", i, x.DimValue)}
+					return ValueInfo{}, &InvalidError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("dim %d = %d is negative", i, x.DimValue)}
 				}
 				v.Shape = append(v.Shape, Dim{Value: x.DimValue})
 			case *onnxpb.TensorShapeProto_Dimension_DimParam:

@@ -79,7 +79,7 @@ func TestLowerErrors(t *testing.T) {
 		}
 		var node, op, attr string
 		var ue *UnsupportedError
-		var me *ModelError
+		var me *InvalidError
 		switch {
 		case errors.As(err, &ue):
 			node, op, attr = ue.Node, ue.Op, ue.Attribute

@@ -16,7 +16,7 @@ func (t TensorType) String() string { return fmt.Sprintf("%s%v", t.DataType, t.S
 // InferShapes computes the type of every value of g, given the concrete shapes of its
 // runtime inputs (by name; an input missing from the map takes its declared shape, which
 // must then be fully static). It checks element types and shapes op by op and fails with
-// a *ModelError naming the node at fault. Small constant subgraphs are folded on the way
+// an *InvalidError naming the node at fault. Small constant subgraphs are folded on the way
 // (Shape's output follows from its input's type), so a Reshape whose shape is computed
 // from them is known; one whose shape is only known at run time fails.
 func (g *Graph) InferShapes(inputs map[string][]int64) (map[string]TensorType, error) {
@@ -28,12 +28,12 @@ func (g *Graph) InferShapes(inputs map[string][]int64) (map[string]TensorType, e
 		shape, ok := inputs[in.Name]
 		if !ok {
 			if in.Shape == nil {
-				return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name), Reason: "no shape given and none declared"}
+				return nil, &InvalidError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name), Reason: "no shape given and none declared"}
 			}
 			shape = make([]int64, len(in.Shape))
 			for i, d := range in.Shape {
 				if d.Value < 0 {
-					return nil, &ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name),
+					return nil, &InvalidError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name),
 						Reason: fmt.Sprintf("dim %d is %s: give a concrete shape", i, d)}
 				}
 				shape[i] = d.Value
@@ -66,17 +66,17 @@ func (g *Graph) InferShapes(inputs map[string][]int64) (map[string]TensorType, e
 func (v ValueInfo) CheckShape(shape []int64) error {
 	place := fmt.Sprintf("input %q", v.Name)
 	if _, err := NumElements(shape); err != nil {
-		return &ModelError{Node: "graph", Attribute: place, Reason: err.Error()}
+		return &InvalidError{Node: "graph", Attribute: place, Reason: err.Error()}
 	}
 	if v.Shape == nil {
 		return nil
 	}
 	if len(shape) != len(v.Shape) {
-		return &ModelError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("shape %v has rank %d, declared %d", shape, len(shape), len(v.Shape))}
+		return &InvalidError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("shape %v has rank %d, declared %d", shape, len(shape), len(v.Shape))}
 	}
 	for i, d := range v.Shape {
 		if d.Value >= 0 && d.Value != shape[i] {
-			return &ModelError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("shape %v: dim %d is declared %d", shape, i, d.Value)}
+			return &InvalidError{Node: "graph", Attribute: place, Reason: fmt.Sprintf("shape %v: dim %d is declared %d", shape, i, d.Value)}
 		}
 	}
 	return nil

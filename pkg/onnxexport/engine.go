@@ -41,7 +41,7 @@ func NativeEngineWith(opts onnx.GateOptions) onnx.Engine {
 // runNative is NativeEngine on the gated graph g.
 func runNative(g *onnx.Graph, inputs []*onnx.Tensor) ([]*onnx.Tensor, error) {
 	if len(inputs) != len(g.Inputs) {
-		return nil, &onnx.ModelError{Node: "graph", Attribute: "input", Reason: fmt.Sprintf("%d inputs given, the model has %d", len(inputs), len(g.Inputs))}
+		return nil, &onnx.InvalidError{Node: "graph", Attribute: "input", Reason: fmt.Sprintf("%d inputs given, the model has %d", len(inputs), len(g.Inputs))}
 	}
 	if len(inputs) == 0 {
 		return nil, &onnx.UnsupportedError{Node: "graph", Attribute: "input", Reason: "no runtime input: the native engine takes exactly one"}
@@ -50,7 +50,7 @@ func runNative(g *onnx.Graph, inputs []*onnx.Tensor) ([]*onnx.Tensor, error) {
 	for i, in := range g.Inputs {
 		t := inputs[i]
 		if t.DataType != in.DataType {
-			return nil, &onnx.ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name), Reason: fmt.Sprintf("given %s, declared %s", t.DataType, in.DataType)}
+			return nil, &onnx.InvalidError{Node: "graph", Attribute: fmt.Sprintf("input %q", in.Name), Reason: fmt.Sprintf("given %s, declared %s", t.DataType, in.DataType)}
 		}
 		if err := in.CheckShape(t.Dims); err != nil {
 			return nil, err
@@ -78,17 +78,17 @@ func runNative(g *onnx.Graph, inputs []*onnx.Tensor) ([]*onnx.Tensor, error) {
 // after its graph output.
 func RunImported(m *train.Model, info *ModelInfo, x *onnx.Tensor) ([]*onnx.Tensor, error) {
 	if x.DataType != onnx.Float || len(x.Dims) < 1 {
-		return nil, &onnx.ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", info.Input), Reason: fmt.Sprintf("given %s%v, want FLOAT (n, %v)", x.DataType, x.Dims, m.InputShape)}
+		return nil, &onnx.InvalidError{Node: "graph", Attribute: fmt.Sprintf("input %q", info.Input), Reason: fmt.Sprintf("given %s%v, want FLOAT (n, %v)", x.DataType, x.Dims, m.InputShape)}
 	}
 	n := int(x.Dims[0])
 	if n == 0 {
-		return nil, &onnx.ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", info.Input), Reason: fmt.Sprintf("shape %v holds no sample (batch 0): the native engine needs at least one", x.Dims)}
+		return nil, &onnx.InvalidError{Node: "graph", Attribute: fmt.Sprintf("input %q", info.Input), Reason: fmt.Sprintf("shape %v holds no sample (batch 0): the native engine needs at least one", x.Dims)}
 	}
 	if !slices.Equal(x.Dims[1:], shapeInt64(m.InputShape)) || len(x.Float) != n*m.InputShape.Size() {
-		return nil, &onnx.ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", info.Input), Reason: fmt.Sprintf("shape %v, want (n, %v)", x.Dims, m.InputShape)}
+		return nil, &onnx.InvalidError{Node: "graph", Attribute: fmt.Sprintf("input %q", info.Input), Reason: fmt.Sprintf("shape %v, want (n, %v)", x.Dims, m.InputShape)}
 	}
 	if n > 0 && n*m.InputShape.Size()/n != m.InputShape.Size() {
-		return nil, &onnx.ModelError{Node: "graph", Attribute: fmt.Sprintf("input %q", info.Input), Reason: "too large"}
+		return nil, &onnx.InvalidError{Node: "graph", Attribute: fmt.Sprintf("input %q", info.Input), Reason: "too large"}
 	}
 	outs := make([]*onnx.Tensor, len(info.Outputs))
 	mk := func(i int, shape train.Shape, data []float32) {

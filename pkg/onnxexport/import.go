@@ -57,7 +57,7 @@ func (i *ModelInfo) ClassNames() ([]string, error) {
 	}
 	var names []string
 	if err := json.Unmarshal([]byte(s), &names); err != nil {
-		return nil, &onnx.ModelError{Node: "model", Attribute: "metadata_props " + MetaClassNames, Reason: "not a JSON list of strings: " + err.Error()}
+		return nil, &onnx.InvalidError{Node: "model", Attribute: "metadata_props " + MetaClassNames, Reason: "not a JSON list of strings: " + err.Error()}
 	}
 	return names, nil
 }
@@ -94,7 +94,7 @@ func ImportFile(path string) (*train.Model, *ModelInfo, error) {
 //
 // Anything else is an *UnsupportedError naming the node, its op and the attribute at
 // fault (e.g. a 1-D convolution: the native engine is 2-D); an invalid model is a
-// *ModelError or *TensorError. Weights with NaN or Inf are refused naming the initializer.
+// *InvalidError or *TensorError. Weights with NaN or Inf are refused naming the initializer.
 // The imported model keeps the weights bit for bit unless alpha or beta scale them.
 //
 // The model passes the gate first (see Gate) with the default GateOptions: external data
@@ -203,7 +203,7 @@ func importGraph(g *onnx.Graph, bound map[string]*onnx.Tensor, sample []int64) (
 			Reason: fmt.Sprintf("rank %d: the native engine needs a batch dimension and at least one more, (N, d1, ..., dk)", len(in.Shape))}
 	}
 	if sample != nil && in.Shape != nil && len(sample)+1 != len(in.Shape) {
-		return nil, nil, &onnx.ModelError{Node: "graph", Attribute: place,
+		return nil, nil, &onnx.InvalidError{Node: "graph", Attribute: place,
 			Reason: fmt.Sprintf("given a rank-%d value, declared rank %d", len(sample)+1, len(in.Shape))}
 	}
 	im.fixedB = -1
@@ -213,7 +213,7 @@ func importGraph(g *onnx.Graph, bound map[string]*onnx.Tensor, sample []int64) (
 			v := d.Value
 			if sample != nil {
 				if v >= 0 && v != sample[i] {
-					return nil, nil, &onnx.ModelError{Node: "graph", Attribute: place,
+					return nil, nil, &onnx.InvalidError{Node: "graph", Attribute: place,
 						Reason: fmt.Sprintf("dim %d is %d, declared %d", i+1, sample[i], v)}
 				}
 				v = sample[i]

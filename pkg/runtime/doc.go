@@ -68,7 +68,7 @@
 // float tensor [N, 1, 28, 28] (N dynamic, or fixed up to MaxFixedBatch; a fixed-batch model is
 // run in chunks of N, the last one padded with zero images), and an output named
 // "probabilities" (else its first output), a float tensor [N, 10]. Anything else is a
-// *ModelError naming the model, the tensor and the shape or type found, e.g.
+// *LoadError naming the model, the tensor and the shape or type found, e.g.
 //
 //	runtime: model m.onnx: input "input": has shape [-1 784], want [N 1 28 28] (N dynamic or fixed)
 //

@@ -50,20 +50,20 @@ func checkThreads(n int) error {
 
 // errNoGate is the error for ORTOptions without a Gate.
 func errNoGate(model string) error {
-	return &ModelError{Model: model, Msg: "no model gate (ORTOptions.Gate is nil): onnxruntime must not see a model nobody checked; pass onnx.GateOptions{}.Check"}
+	return &LoadError{Model: model, Msg: "no model gate (ORTOptions.Gate is nil): onnxruntime must not see a model nobody checked; pass onnx.GateOptions{}.Check"}
 }
 
-// runGate runs g on model and wraps its refusal as a *ModelError naming the model.
+// runGate runs g on model and wraps its refusal as a *LoadError naming the model.
 func runGate(g Gate, model []byte, name string, inputs [][]int64) ([]byte, int, error) {
 	if g == nil {
 		return nil, 0, errNoGate(name)
 	}
 	checked, maxBatch, err := g(model, inputs)
 	if err != nil {
-		return nil, 0, &ModelError{Model: name, Msg: "refused by the model check", Err: err}
+		return nil, 0, &LoadError{Model: name, Msg: "refused by the model check", Err: err}
 	}
 	if len(checked) == 0 {
-		return nil, 0, &ModelError{Model: name, Msg: "the model check returned no model"}
+		return nil, 0, &LoadError{Model: name, Msg: "the model check returned no model"}
 	}
 	return checked, max(maxBatch, 0), nil
 }

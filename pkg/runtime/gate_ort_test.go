@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestORTGate: onnxruntime sees only what the gate returns, a refusal is a *ModelError that
+// TestORTGate: onnxruntime sees only what the gate returns, a refusal is a *LoadError that
 // wraps the gate's error, and no gate at all is refused before the library is touched.
 func TestORTGate(t *testing.T) {
 	tiny, err := os.ReadFile(modelPath("tiny.onnx"))
@@ -23,18 +23,18 @@ func TestORTGate(t *testing.T) {
 			func() error { _, err := OpenORT(modelPath("tiny.onnx"), ORTOptions{}); return err },
 			func() error { _, err := RunGeneric(tiny, nil, ORTOptions{}); return err },
 		} {
-			var me *ModelError
+			var me *LoadError
 			if err := run(); !errors.As(err, &me) || !strings.Contains(err.Error(), "no model gate") {
-				t.Errorf("got %v, want a *ModelError about the missing gate", err)
+				t.Errorf("got %v, want a *LoadError about the missing gate", err)
 			}
 		}
 	})
 	t.Run("refusal", func(t *testing.T) {
 		gate := func([]byte, [][]int64) ([]byte, int, error) { return nil, 0, refusal }
 		_, err := NewORT(tiny, ORTOptions{Gate: gate, ModelName: "m.onnx"})
-		var me *ModelError
+		var me *LoadError
 		if !errors.As(err, &me) || !errors.Is(err, refusal) || me.Model != "m.onnx" || !strings.Contains(err.Error(), "strides") {
-			t.Errorf("NewORT: %v, want a *ModelError for m.onnx wrapping the gate's error", err)
+			t.Errorf("NewORT: %v, want a *LoadError for m.onnx wrapping the gate's error", err)
 		}
 		if _, err := RunGeneric(tiny, nil, ORTOptions{Gate: gate}); !errors.Is(err, refusal) {
 			t.Errorf("RunGeneric: %v, want the gate's error", err)

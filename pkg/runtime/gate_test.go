@@ -59,7 +59,7 @@ func TestNativeMaxBatch(t *testing.T) {
 }
 
 // TestChooseIOFixedBatchCap: a fixed batch beyond MaxFixedBatch (2^40, 2^31) is a
-// *ModelError, before anything is allocated for it; MaxFixedBatch itself is accepted.
+// *LoadError, before anything is allocated for it; MaxFixedBatch itself is accepted.
 func TestChooseIOFixedBatchCap(t *testing.T) {
 	out := []tensorDesc{{Name: "probabilities", IsTensor: true, IsFloat: true, Shape: []int64{-1, NumClasses}}}
 	for _, b := range []int64{1 << 40, 1 << 31, MaxFixedBatch + 1, MaxFixedBatch, 3} {

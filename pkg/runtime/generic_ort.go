@@ -48,10 +48,10 @@ func RunGeneric(model []byte, inputs []Tensor, opts ORTOptions) ([]Tensor, error
 	// GetInputOutputInfo would build and discard a whole session first.
 	ins, outs, err := graphIO(model)
 	if err != nil {
-		return nil, &ModelError{Model: "model", Msg: err.Error()}
+		return nil, &LoadError{Model: "model", Msg: err.Error()}
 	}
 	if len(ins) != len(inputs) {
-		return nil, &ModelError{Model: "model", Msg: fmt.Sprintf("the model has %d inputs, %d given", len(ins), len(inputs))}
+		return nil, &LoadError{Model: "model", Msg: fmt.Sprintf("the model has %d inputs, %d given", len(ins), len(inputs))}
 	}
 	var inNames, outNames []string
 	for _, in := range ins {
@@ -59,7 +59,7 @@ func RunGeneric(model []byte, inputs []Tensor, opts ORTOptions) ([]Tensor, error
 	}
 	for _, o := range outs {
 		if !o.IsTensor || !o.IsFloat {
-			return nil, &ModelError{Model: "model", Msg: fmt.Sprintf("output %q is not a float tensor; only float outputs are supported", o.Name)}
+			return nil, &LoadError{Model: "model", Msg: fmt.Sprintf("output %q is not a float tensor; only float outputs are supported", o.Name)}
 		}
 		outNames = append(outNames, o.Name)
 	}
@@ -75,7 +75,7 @@ func RunGeneric(model []byte, inputs []Tensor, opts ORTOptions) ([]Tensor, error
 	}
 	sess, err := ort.NewDynamicAdvancedSessionWithONNXData(model, inNames, outNames, so)
 	if err != nil {
-		return nil, &ModelError{Model: "model", Msg: firstLine(err)}
+		return nil, &LoadError{Model: "model", Msg: firstLine(err)}
 	}
 	defer sess.Destroy()
 	inVals := make([]ort.Value, len(inputs))
@@ -88,7 +88,7 @@ func RunGeneric(model []byte, inputs []Tensor, opts ORTOptions) ([]Tensor, error
 	}()
 	for i, t := range inputs {
 		if !ins[i].IsTensor || !ins[i].IsFloat {
-			return nil, &ModelError{Model: "model", Msg: fmt.Sprintf("input %q is not a float tensor; only float inputs are supported", ins[i].Name)}
+			return nil, &LoadError{Model: "model", Msg: fmt.Sprintf("input %q is not a float tensor; only float inputs are supported", ins[i].Name)}
 		}
 		v, err := ort.NewTensor(ort.NewShape(t.Shape...), t.Data)
 		if err != nil {

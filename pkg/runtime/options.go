@@ -41,9 +41,11 @@ func (o ORTOptions) warn() io.Writer {
 	return o.Warn
 }
 
-// ModelError reports a model that cannot be served: unreadable, or whose inputs or outputs do
-// not fit this package's contract (one float tensor [N,1,28,28] in, float [N,10] out).
-type ModelError struct {
+// LoadError reports a model that cannot be loaded for serving: unreadable, refused by the
+// model gate (it then wraps the gate's error, e.g. an *onnx.InvalidError), rejected by
+// onnxruntime, or with inputs or outputs that do not fit this package's contract (one float
+// tensor [N,1,28,28] in, float [N,10] out).
+type LoadError struct {
 	// Model is the file path, or ORTOptions.ModelName for an in-memory model.
 	Model string
 	// Tensor names the input or output at fault, e.g. `input "input"`; empty for the whole model.
@@ -55,7 +57,7 @@ type ModelError struct {
 }
 
 // Error implements error.
-func (e *ModelError) Error() string {
+func (e *LoadError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "runtime: model %s: ", e.Model)
 	if e.Tensor != "" {
@@ -69,7 +71,7 @@ func (e *ModelError) Error() string {
 }
 
 // Unwrap returns the underlying error.
-func (e *ModelError) Unwrap() error { return e.Err }
+func (e *LoadError) Unwrap() error { return e.Err }
 
 // tensorDesc is the part of a model input or output the validation needs; it keeps the
 // validation free of cgo so that it is tested in every build.
@@ -93,7 +95,7 @@ type modelIO struct {
 // or equals the input's.
 func chooseIO(model string, ins, outs []tensorDesc) (modelIO, error) {
 	fail := func(tensor, format string, args ...any) (modelIO, error) {
-		return modelIO{}, &ModelError{Model: model, Tensor: tensor, Msg: fmt.Sprintf(format, args...)}
+		return modelIO{}, &LoadError{Model: model, Tensor: tensor, Msg: fmt.Sprintf(format, args...)}
 	}
 	if len(ins) != 1 {
 		names := make([]string, len(ins))

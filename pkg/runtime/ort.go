@@ -177,10 +177,10 @@ type ortPredictor struct {
 func OpenORT(path string, opts ORTOptions) (Predictor, error) {
 	st, err := os.Stat(path)
 	if err == nil && !st.Mode().IsRegular() {
-		return nil, &ModelError{Model: path, Msg: "is not a regular file"}
+		return nil, &LoadError{Model: path, Msg: "is not a regular file"}
 	}
 	if err == nil && st.Size() > maxModelBytes {
-		return nil, &ModelError{Model: path, Msg: fmt.Sprintf("is %d bytes, over the %d-byte limit of a protobuf ONNX file", st.Size(), int64(maxModelBytes))}
+		return nil, &LoadError{Model: path, Msg: fmt.Sprintf("is %d bytes, over the %d-byte limit of a protobuf ONNX file", st.Size(), int64(maxModelBytes))}
 	}
 	var data []byte
 	if err == nil {
@@ -191,7 +191,7 @@ func OpenORT(path string, opts ORTOptions) (Predictor, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, &ModelError{Model: path, Msg: "cannot read the file", Err: err}
+		return nil, &LoadError{Model: path, Msg: "cannot read the file", Err: err}
 	}
 	return newORT(data, path, opts)
 }
@@ -208,7 +208,7 @@ const maxModelBytes = onnxwire.MaxMessageBytes
 // one session, from the gate's bytes, that every Predict call reuses. Predict runs at most
 // Info().MaxBatch images at a time. model is not retained.
 //
-// Errors: *ModelError (no gate, a model the gate refused, wrong inputs or outputs),
+// Errors: *LoadError (no gate, a model the gate refused, wrong inputs or outputs),
 // *LibraryError (no usable library), *ProviderError (ProviderCUDA unavailable). With
 // ProviderAuto a CUDA failure is not an error: one line goes to opts.Warn and the predictor
 // runs on the CPU.
@@ -228,7 +228,7 @@ func newORT(model []byte, name string, opts ORTOptions) (Predictor, error) {
 		return nil, fmt.Errorf("runtime: invalid execution provider %s", opts.Provider)
 	}
 	if len(model) == 0 {
-		return nil, &ModelError{Model: name, Msg: "is empty"}
+		return nil, &LoadError{Model: name, Msg: "is empty"}
 	}
 	// The gate runs first: onnxruntime sees only what it returns.
 	checked, step, err := runGate(opts.Gate, model, name, nil)
@@ -257,7 +257,7 @@ func build(model []byte, name string, lib Library, opts ORTOptions) (*ortPredict
 	// GetInputOutputInfo would build and discard a whole session first.
 	ins, outs, err := graphIO(model)
 	if err != nil {
-		return nil, &ModelError{Model: name, Msg: err.Error()}
+		return nil, &LoadError{Model: name, Msg: err.Error()}
 	}
 	mio, err := chooseIO(name, ins, outs)
 	if err != nil {
@@ -293,7 +293,7 @@ func build(model []byte, name string, lib Library, opts ORTOptions) (*ortPredict
 		cuda := Provider{Kind: ProviderCUDA, DeviceID: opts.Provider.DeviceID}
 		info.Provider = cuda
 		sess, err = newSession(model, name, mio, opts, &cuda)
-		// A model that fails on the CPU too gets its ModelError from this second attempt.
+		// A model that fails on the CPU too gets its LoadError from this second attempt.
 		var pe *ProviderError
 		if errors.As(err, &pe) {
 			reason := pe.Missing + " missing"
@@ -350,7 +350,7 @@ func newSession(model []byte, name string, mio modelIO, opts ORTOptions, cuda *P
 			pe.sessionFailed = true
 			return nil, pe
 		}
-		return nil, &ModelError{Model: name, Msg: "onnxruntime cannot create a session", Err: err}
+		return nil, &LoadError{Model: name, Msg: "onnxruntime cannot create a session", Err: err}
 	}
 	return sess, nil
 }

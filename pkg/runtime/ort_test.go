@@ -103,11 +103,11 @@ func equalShape(got []int64, want ...int64) bool {
 	return true
 }
 
-// TestORTModelErrors maps each bad model to the error it must produce.
-func TestORTModelErrors(t *testing.T) {
+// TestORTLoadErrors maps each bad model to the error it must produce.
+func TestORTLoadErrors(t *testing.T) {
 	tests := []struct {
 		file   string
-		tensor string // ModelError.Tensor
+		tensor string // LoadError.Tensor
 		want   string // substring of the message
 	}{
 		{"wrong_input_shape.onnx", `input "input"`, "has shape [-1 2 14 28], want one 28x28 grayscale image per row"},
@@ -126,9 +126,9 @@ func TestORTModelErrors(t *testing.T) {
 				p.Close()
 				t.Fatal("OpenORT succeeded, want an error")
 			}
-			var me *ModelError
+			var me *LoadError
 			if !errors.As(err, &me) {
-				t.Fatalf("error %T %v, want *ModelError", err, err)
+				t.Fatalf("error %T %v, want *LoadError", err, err)
 			}
 			if me.Model != path || me.Tensor != tt.tensor || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %q (tensor %q), want model %s, tensor %q, message containing %q", err, me.Tensor, path, tt.tensor, tt.want)

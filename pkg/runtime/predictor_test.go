@@ -265,10 +265,10 @@ func TestChooseIO(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := chooseIO("m.onnx", tt.ins, tt.outs)
 			if tt.wantErr != "" {
-				var me *ModelError
+				var me *LoadError
 				if !errors.As(err, &me) || me.Model != "m.onnx" || !strings.Contains(err.Error(), tt.wantErr) ||
 					(tt.wantTensor != "" && me.Tensor != tt.wantTensor) {
-					t.Errorf("got %v, want *ModelError containing %q (tensor %q)", err, tt.wantErr, tt.wantTensor)
+					t.Errorf("got %v, want *LoadError containing %q (tensor %q)", err, tt.wantErr, tt.wantTensor)
 				}
 				return
 			}
