@@ -97,17 +97,23 @@ func Open(path string) (*os.File, error) {
 	return f, nil
 }
 
-// LimitError reports a file longer than the caller allows.
-type LimitError struct {
+// TooLargeError reports a file longer than the caller allows. (pkg/onnx's LimitError is
+// another thing: a model past one of the model gate's limits.)
+type TooLargeError struct {
 	Path  string
 	Size  int64 // the size found (a lower bound when the file grew while read)
 	Limit int64
 }
 
 // Error implements the error interface.
-func (e *LimitError) Error() string {
+func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("%s: %d bytes exceeds the %d-byte limit", Show(e.Path), e.Size, e.Limit)
 }
+
+// LimitError is the old name of TooLargeError.
+//
+// Deprecated: use TooLargeError; LimitError is kept until cmd/fminfer uses the new name.
+type LimitError = TooLargeError
 
 // ReadFile reads the regular file at path (see Open), refusing before
 // reading a file longer than limit bytes, and refusing one that grows past
@@ -123,7 +129,7 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		return nil, &fs.PathError{Op: "stat", Path: Show(path), Err: err}
 	}
 	if st.Size() > limit {
-		return nil, &LimitError{Path: path, Size: st.Size(), Limit: limit}
+		return nil, &TooLargeError{Path: path, Size: st.Size(), Limit: limit}
 	}
 	b := make([]byte, 0, st.Size()+1)
 	for {
@@ -133,7 +139,7 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		n, err := f.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if int64(len(b)) > limit {
-			return nil, &LimitError{Path: path, Size: int64(len(b)), Limit: limit}
+			return nil, &TooLargeError{Path: path, Size: int64(len(b)), Limit: limit}
 		}
 		if err == io.EOF {
 			return b, nil

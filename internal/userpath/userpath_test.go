@@ -54,9 +54,9 @@ func TestReadFile(t *testing.T) {
 	if err != nil || string(b) != "hello" {
 		t.Fatalf("ReadFile = %q, %v", b, err)
 	}
-	var le *LimitError
+	var le *TooLargeError
 	if _, err := ReadFile(p, 4); !errors.As(err, &le) || le.Size != 5 {
-		t.Errorf("over the limit: got %v, want a *LimitError of 5 bytes", err)
+		t.Errorf("over the limit: got %v, want a *TooLargeError of 5 bytes", err)
 	}
 	if _, err := ReadFile(filepath.Join(dir, "none"), 5); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: got %v, want fs.ErrNotExist", err)
@@ -67,7 +67,7 @@ func TestReadFile(t *testing.T) {
 		t.Errorf("/proc/self/status: %d bytes, %v", len(b), err)
 	}
 	if _, err := ReadFile("/proc/self/status", 10); !errors.As(err, &le) {
-		t.Errorf("/proc/self/status past a 10-byte limit: got %v, want a *LimitError", err)
+		t.Errorf("/proc/self/status past a 10-byte limit: got %v, want a *TooLargeError", err)
 	}
 }
 
