@@ -15,8 +15,8 @@ import (
 )
 
 // MaxMessageBytes is protobuf's limit on one message, 2 GiB - 1: no ONNX model (weights stored
-// inside) can be larger. It is the model-size cap of pkg/onnx (MaxModelBytes) and
-// pkg/runtime.
+// inside) can be larger. It is the one definition of the model-size cap: pkg/onnx exports it
+// as MaxModelBytes, and pkg/runtime, which does not import pkg/onnx, uses it directly.
 const MaxMessageBytes = 1<<31 - 1
 
 // ErrMalformed is matched (with errors.Is) by every error Walk returns for malformed wire

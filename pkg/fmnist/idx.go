@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/fmkit/fmkit/internal/atomicfile"
+	"github.com/fmkit/fmkit/internal/fmgeom"
 	"github.com/fmkit/fmkit/internal/userpath"
 )
 
@@ -26,7 +27,7 @@ const (
 )
 
 // NumClasses is the number of Fashion-MNIST classes; every label is below it.
-const NumClasses = 10
+const NumClasses = fmgeom.Classes
 
 // MaxDataBytes is the largest data section (the product of the dimensions) the
 // readers accept: 16 GiB, or what an int can index on a 32-bit platform. It

@@ -14,13 +14,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fmkit/fmkit/internal/fmgeom"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp" // registers WebP
 )
 
-// Size is the side of the model's square input image.
-const Size = 28
+// Size is the side of the model's square input image (internal/fmgeom's Width and Height).
+const Size = fmgeom.Width
 
 // DefaultMaxPixels is the default limit on the pixels of an image given to
 // Preprocess: 50 megapixels, more than any camera photo, and about 100 MB of

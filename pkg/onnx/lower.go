@@ -20,7 +20,8 @@ const (
 	MaxOpset = 18
 )
 
-// MaxModelBytes caps the size of a model file or buffer (2 GiB, protobuf's own limit).
+// MaxModelBytes caps the size of a model file or buffer: 2 GiB - 1, protobuf's own limit
+// (internal/onnxwire.MaxMessageBytes, the one definition).
 const MaxModelBytes = onnxwire.MaxMessageBytes
 
 // ReadModelFile reads an .onnx file of at most MaxModelBytes; a larger or irregular file

@@ -179,8 +179,8 @@ func OpenORT(path string, opts ORTOptions) (Predictor, error) {
 	if err == nil && !st.Mode().IsRegular() {
 		return nil, &LoadError{Model: path, Msg: "is not a regular file"}
 	}
-	if err == nil && st.Size() > maxModelBytes {
-		return nil, &LoadError{Model: path, Msg: fmt.Sprintf("is %d bytes, over the %d-byte limit of a protobuf ONNX file", st.Size(), int64(maxModelBytes))}
+	if err == nil && st.Size() > onnxwire.MaxMessageBytes {
+		return nil, &LoadError{Model: path, Msg: fmt.Sprintf("is %d bytes, over the %d-byte limit of a protobuf ONNX file", st.Size(), int64(onnxwire.MaxMessageBytes))}
 	}
 	var data []byte
 	if err == nil {
@@ -195,10 +195,6 @@ func OpenORT(path string, opts ORTOptions) (Predictor, error) {
 	}
 	return newORT(data, path, opts)
 }
-
-// maxModelBytes is protobuf's 2 GiB message limit: no ONNX model file (weights stored inside)
-// can be larger.
-const maxModelBytes = onnxwire.MaxMessageBytes
 
 // NewORT returns a Predictor that runs the ONNX model held in model on onnxruntime. It runs
 // opts.Gate on the model (required; see Gate), loads the library on first use (see

@@ -6,18 +6,21 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/fmkit/fmkit/internal/fmgeom"
 )
 
-// Image geometry and class count of the Fashion-MNIST models every Predictor serves.
+// Image geometry and class count of the Fashion-MNIST models every Predictor serves
+// (defined once, in internal/fmgeom).
 const (
 	// Channels, Height and Width are the per-image input dimensions (NCHW, one grey channel).
-	Channels = 1
-	Height   = 28
-	Width    = 28
+	Channels = fmgeom.Channels
+	Height   = fmgeom.Height
+	Width    = fmgeom.Width
 	// PixelsPerImage is Channels*Height*Width, the number of float32 values per image in a batch.
-	PixelsPerImage = Channels * Height * Width
+	PixelsPerImage = fmgeom.Pixels
 	// NumClasses is the number of probabilities per image.
-	NumClasses = 10
+	NumClasses = fmgeom.Classes
 )
 
 // ImageLayouts are the per-image input shapes a model may declare: one 28x28 grayscale

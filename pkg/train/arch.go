@@ -331,7 +331,7 @@ func BuildModel(spec string, inShape Shape, rng *RNG) (*Model, error) {
 
 // mustBuild builds a built-in spec, which cannot fail on a valid shape.
 func mustBuild(spec string, rng *RNG) *Model {
-	m, err := BuildModel(spec, Shape{1, 28, 28}, rng)
+	m, err := BuildModel(spec, DefaultInputShape(), rng)
 	if err != nil {
 		panic(err)
 	}

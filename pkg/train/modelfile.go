@@ -13,8 +13,8 @@ func SaveModel(path string, m *Model, arch string, extra map[string]string) erro
 }
 
 // LoadModel reads a model written by SaveModel (or a training checkpoint):
-// it rebuilds the architecture recorded in the file for a 1x28x28 input
-// unless inShape is given, and sets its weights.
+// it rebuilds the architecture recorded in the file for DefaultInputShape
+// (1x28x28) unless inShape is given, and sets its weights.
 func LoadModel(path string, inShape Shape) (*Model, *Checkpoint, error) {
 	c, err := LoadCheckpoint(path)
 	if err != nil {
@@ -38,7 +38,7 @@ func modelFromCheckpoint(name string, c *Checkpoint, inShape Shape) (*Model, *Ch
 		return nil, nil, fmt.Errorf("%s: no architecture recorded in the file", name)
 	}
 	if inShape == nil {
-		inShape = Shape{1, 28, 28}
+		inShape = DefaultInputShape()
 	}
 	m, err := BuildModel(c.Arch, inShape, NewRNG(0))
 	if err != nil {

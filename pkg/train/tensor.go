@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 	"strings"
+
+	"github.com/fmkit/fmkit/internal/fmgeom"
 )
 
 // Shape is the shape of one sample, without the batch dimension: (C, H, W)
@@ -47,6 +49,11 @@ func (s Shape) String() string {
 
 // Clone returns a copy of s.
 func (s Shape) Clone() Shape { return append(Shape(nil), s...) }
+
+// DefaultInputShape returns the input shape of the built-in architectures, and of
+// LoadModel when it is given none: one Fashion-MNIST image, 1x28x28 (defined in
+// internal/fmgeom). Each call returns a new slice.
+func DefaultInputShape() Shape { return Shape{fmgeom.Channels, fmgeom.Height, fmgeom.Width} }
 
 // Param is a named parameter tensor and its gradient. Data and Grad have
 // Shape's element count and the package's row-major layout. Grad is nil for a

@@ -204,11 +204,11 @@ func loadData(c config) (data, error) {
 	if err != nil {
 		return data{}, err
 	}
-	if set.Rows != 28 || set.Cols != 28 || set.N < 256 {
+	if set.Rows != fmnist.Size || set.Cols != fmnist.Size || set.N < 256 {
 		return data{}, fmt.Errorf("need at least 256 images of 28x28, have %d of %dx%d", set.N, set.Rows, set.Cols)
 	}
 	n := min(c.images, set.N)
-	d := data{x: make([]float32, n*train.Shape{1, 28, 28}.Size()), labels: set.Labels[:n], n: n}
+	d := data{x: make([]float32, n*train.DefaultInputShape().Size()), labels: set.Labels[:n], n: n}
 	fmnist.Scale(d.x, set.Images[:len(d.x)])
 	return d, nil
 }
@@ -250,7 +250,7 @@ func bench(c config, log io.Writer) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := 28 * 28
+	in := fmrt.PixelsPerImage
 
 	// Native training through Model.TrainStep.
 	fmt.Fprintf(log, "fmbench: native training, batch %d, %d threads...\n", trainBatch, c.threads)
@@ -264,7 +264,7 @@ func bench(c config, log io.Writer) (*Result, error) {
 	})
 
 	// Native inference through Model.Predict, on the trained weights.
-	dst := make([]float32, 256*10)
+	dst := make([]float32, 256*fmrt.NumClasses)
 	for _, bs := range inferBatches {
 		fmt.Fprintf(log, "fmbench: native inference, batch %d...\n", bs)
 		nb := d.n / bs
@@ -316,8 +316,8 @@ func benchORT(c config, m *train.Model, d data, log io.Writer) (*PeerInfer, erro
 	}
 	defer p.Close()
 	out := &PeerInfer{ImagesPerS: map[int]float64{}, Version: p.Info().Library.Version}
-	in := 28 * 28
-	dst := make([]float32, 256*10)
+	in := fmrt.PixelsPerImage
+	dst := make([]float32, 256*fmrt.NumClasses)
 	var runErr error
 	for _, bs := range inferBatches {
 		fmt.Fprintf(log, "fmbench: onnxruntime inference, batch %d...\n", bs)
