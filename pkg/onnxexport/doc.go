@@ -5,8 +5,9 @@
 //     onnx.Graph (input "input" [N,...] with a symbolic batch, output "probabilities" and
 //     optionally "logits"; opsets 13..17; stable names such as conv1.weight), checks it
 //     with Graph.Build and writes it with onnx.Encode (deterministic bytes). Class names
-//     and preprocessing text come from the caller through ExportOptions; the Fashion-MNIST
-//     values are the defaults.
+//     and preprocessing text come from the caller through ExportOptions (fmnist.ModelFacts
+//     has Fashion-MNIST's; this package does not import pkg/fmnist). A caller that passes
+//     none still gets Fashion-MNIST's, from one compatibility copy (defaults.go).
 //   - Import, ImportWith and ImportFile gate and lower a model (ours or another
 //     exporter's, e.g. PyTorch's) and map the IR to a sequential train.Model, folding
 //     constant subgraphs, Gemm's alpha/beta/transB, MatMul+Add and bias Adds into the

@@ -65,18 +65,9 @@ type Preprocessing struct {
 	ColorSpace string  `json:"colorspace"` // "grayscale"
 }
 
-// FashionMNISTPreprocessing is the preprocessing of Fashion-MNIST images as fmkit trains
-// on them: 28x28 grayscale, light objects centred on a dark background, scaled by 1/255.
-var FashionMNISTPreprocessing = Preprocessing{Scale: 1.0 / 255, Offset: 0, Layout: "NCHW", Height: 28, Width: 28,
-	Object: "light object on dark background", Centred: true, ColorSpace: "grayscale"}
-
-// FashionMNISTClasses are the Fashion-MNIST class names, indexed by label (the same list
-// as fmnist.ClassNames, repeated here to keep this package free of the data loader).
-var FashionMNISTClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-	"Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
-
-// ExportOptions configures Export. The zero value exports at DefaultOpset with the
-// Fashion-MNIST class names and preprocessing.
+// ExportOptions configures Export. The dataset facts (ClassNames, Preprocessing) come from
+// the caller, e.g. from fmnist.ModelFacts; until every caller passes them, the zero value
+// exports Fashion-MNIST's (see defaults.go) at DefaultOpset.
 type ExportOptions struct {
 	// Opset is the default-domain opset, MinExportOpset..MaxExportOpset; 0 means
 	// DefaultOpset. The IR version follows it (see IRVersionFor).
@@ -85,11 +76,12 @@ type ExportOptions struct {
 	// It is an error for a model without a final softmax (whose only output is already
 	// named LogitsName).
 	Logits bool
-	// ClassNames label the outputs; nil means FashionMNISTClasses when the model has 10
-	// outputs and no class_names entry otherwise. A non-nil list must have one name per
-	// output.
+	// ClassNames label the outputs; a non-nil list must have one name per output. nil
+	// means the compatibility default (Fashion-MNIST's names) when the model has 10
+	// outputs, and no class_names entry otherwise.
 	ClassNames []string
-	// Preprocessing is stored under MetaPreprocessing; nil means FashionMNISTPreprocessing.
+	// Preprocessing is stored under MetaPreprocessing; nil means the compatibility
+	// default (Fashion-MNIST's).
 	Preprocessing *Preprocessing
 	// Metadata holds further metadata_props, e.g. the training recipe and the test
 	// accuracy ("recipe", "test_accuracy"). Keys are written sorted; MetaClassNames and
@@ -247,8 +239,8 @@ func exportGraph(m *train.Model, opt ExportOptions) (*onnx.Graph, error) {
 	}
 	outShape := m.OutputShape()
 	classes := opt.ClassNames
-	if classes == nil && outShape.Size() == len(FashionMNISTClasses) {
-		classes = FashionMNISTClasses
+	if classes == nil && outShape.Size() == len(compatClassNames) {
+		classes = compatClassNames
 	}
 	if classes != nil && (len(outShape) != 1 || len(classes) != outShape[0]) {
 		return nil, &ExportError{Reason: fmt.Sprintf("%d class names for an output of shape %v", len(classes), outShape)}
@@ -361,7 +353,7 @@ func exportGraph(m *train.Model, opt ExportOptions) (*onnx.Graph, error) {
 		}
 		meta[MetaClassNames] = string(b)
 	}
-	pre := FashionMNISTPreprocessing
+	pre := compatPreprocessing
 	if opt.Preprocessing != nil {
 		pre = *opt.Preprocessing
 	}
