@@ -448,7 +448,7 @@ func readImageFile(name string) ([]byte, error) {
 	// the messages follow the file name, so they do not repeat it.
 	b, err := userpath.ReadFile(name, maxImageBytes)
 	var nr *userpath.NotRegularError
-	var le *userpath.LimitError
+	var le *userpath.TooLargeError
 	switch {
 	case err == nil:
 		return b, nil

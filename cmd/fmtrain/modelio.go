@@ -9,6 +9,7 @@ import (
 
 	"github.com/fmkit/fmkit/internal/cli"
 	"github.com/fmkit/fmkit/internal/userpath"
+	"github.com/fmkit/fmkit/pkg/fmnist"
 	"github.com/fmkit/fmkit/pkg/onnx"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	"github.com/fmkit/fmkit/pkg/train"
@@ -32,7 +33,12 @@ func (e exportOptions) check(out string) error {
 }
 
 func (e exportOptions) onnx(meta map[string]string) onnxexport.ExportOptions {
+	// The dataset's facts come from the dataset package: onnxexport knows
+	// no dataset of its own.
+	facts := fmnist.ModelFacts()
+	pre := onnxexport.Preprocessing(facts.Preprocessing)
 	return onnxexport.ExportOptions{Opset: e.opset, Logits: e.logits, Metadata: meta,
+		ClassNames: facts.ClassNames, Preprocessing: &pre,
 		DocString: "Fashion-MNIST CNN trained by fmkit's fmtrain (" + meta["arch"] + ")"}
 }
 
@@ -108,7 +114,7 @@ func loadModel(path string) (*train.Model, map[string]string, error) {
 		// the importer's error names the node or tensor at fault.
 		return nil, nil, fmt.Errorf("%s (not a native .fmk model, read as ONNX): %w", name, err)
 	}
-	if !m.InputShape.Equal(train.Shape{1, 28, 28}) {
+	if !m.InputShape.Equal(train.DefaultInputShape()) {
 		return nil, nil, fmt.Errorf("%s: the model takes inputs of shape %v, not (1,28,28)", name, m.InputShape)
 	}
 	return m, info.Metadata, nil

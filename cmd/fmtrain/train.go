@@ -267,7 +267,7 @@ func (o *trainOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	if err := files.check(o.bundle); err != nil {
 		return err
 	}
-	m, err := train.BuildModel(arch, train.Shape{1, 28, 28}, train.NewRNG(o.cfg.Seed))
+	m, err := train.BuildModel(arch, train.DefaultInputShape(), train.NewRNG(o.cfg.Seed))
 	if err != nil {
 		return cli.Usage(fmt.Errorf("--arch: %w", err))
 	}
@@ -577,7 +577,7 @@ func runSummary(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := train.BuildModel(spec, train.Shape{1, 28, 28}, train.NewRNG(1))
+	m, err := train.BuildModel(spec, train.DefaultInputShape(), train.NewRNG(1))
 	if err != nil {
 		return cli.Usage(fmt.Errorf("--arch: %w", err))
 	}

@@ -110,10 +110,6 @@ func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("%s: %d bytes exceeds the %d-byte limit", Show(e.Path), e.Size, e.Limit)
 }
 
-// LimitError is the old name of TooLargeError.
-//
-// Deprecated: use TooLargeError; LimitError is kept until cmd/fminfer uses the new name.
-type LimitError = TooLargeError
 
 // ReadFile reads the regular file at path (see Open), refusing before
 // reading a file longer than limit bytes, and refusing one that grows past
