@@ -110,7 +110,6 @@ func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("%s: %d bytes exceeds the %d-byte limit", Show(e.Path), e.Size, e.Limit)
 }
 
-
 // ReadFile reads the regular file at path (see Open), refusing before
 // reading a file longer than limit bytes, and refusing one that grows past
 // limit while it is read.
