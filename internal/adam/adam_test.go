@@ -4,41 +4,18 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/fmkit/fmkit/internal/vectest"
 )
-
-// vecInput and sameBits are copies of internal/gemm's test helpers.
-
-// vecInput returns n values in [-1, 1) with a few special values (zeros of
-// both signs, a NaN when withNaN) planted.
-func vecInput(r *rand.Rand, n int, withNaN bool) []float32 {
-	x := make([]float32, n)
-	for i := range x {
-		x[i] = 2*r.Float32() - 1
-	}
-	if n > 3 {
-		x[1] = 0
-		x[2] = float32(math.Copysign(0, -1))
-	}
-	if withNaN && n > 5 {
-		x[n-2] = float32(math.NaN())
-	}
-	return x
-}
-
-func sameBits(a, b float32) bool {
-	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
-}
-
-var vecLengths = []int{0, 1, 2, 15, 16, 17, 31, 32, 33, 121, 676, 1000}
 
 // TestUpdate checks the vector update against the portable one bit for
 // bit and both against the formula in float64.
 func TestUpdate(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	const b1, b2, lr, eps = 0.9, 0.999, 0.001 * 0.3, 1e-7
-	for _, n := range vecLengths {
-		w0, g := vecInput(r, n, false), vecInput(r, n, false)
-		m0, v0 := vecInput(r, n, false), vecInput(r, n, false)
+	for _, n := range vectest.Lengths {
+		w0, g := vectest.Input(r, n, false), vectest.Input(r, n, false)
+		m0, v0 := vectest.Input(r, n, false), vectest.Input(r, n, false)
 		for i := range v0 {
 			v0[i] *= v0[i]
 		}
@@ -47,7 +24,7 @@ func TestUpdate(t *testing.T) {
 		Update(w1, g, m1, v1, b1, 1-b1, b2, 1-b2, lr, eps)
 		adamGo(w2, g, m2, v2, b1, 1-b1, b2, 1-b2, lr, eps)
 		for i := range w0 {
-			if !sameBits(w1[i], w2[i]) || !sameBits(m1[i], m2[i]) || !sameBits(v1[i], v2[i]) {
+			if !vectest.SameBits(w1[i], w2[i]) || !vectest.SameBits(m1[i], m2[i]) || !vectest.SameBits(v1[i], v2[i]) {
 				t.Fatalf("n=%d [%d]: vector (%g %g %g), portable (%g %g %g)", n, i, w1[i], m1[i], v1[i], w2[i], m2[i], v2[i])
 			}
 			m := b1*float64(m0[i]) + (1-b1)*float64(g[i])

@@ -4,38 +4,17 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/fmkit/fmkit/internal/vectest"
 )
-
-// vecInput returns n values in [-1, 1) with a few special values (zeros of
-// both signs, a NaN when withNaN) planted.
-func vecInput(r *rand.Rand, n int, withNaN bool) []float32 {
-	x := make([]float32, n)
-	for i := range x {
-		x[i] = 2*r.Float32() - 1
-	}
-	if n > 3 {
-		x[1] = 0
-		x[2] = float32(math.Copysign(0, -1))
-	}
-	if withNaN && n > 5 {
-		x[n-2] = float32(math.NaN())
-	}
-	return x
-}
-
-func sameBits(a, b float32) bool {
-	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
-}
-
-var vecLengths = []int{0, 1, 2, 15, 16, 17, 31, 32, 33, 121, 676, 1000}
 
 // TestAddBias checks AddBias (AVX-512 where available) against the
 // portable loop bit for bit, and the portable loop against its definition.
 func TestAddBias(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, n := range vecLengths {
+	for _, n := range vectest.Lengths {
 		for _, relu := range []bool{false, true} {
-			src := vecInput(r, n+3, true)[:n]
+			src := vectest.Input(r, n+3, true)[:n]
 			b := float32(0.25)
 			got := make([]float32, n+1)
 			want := make([]float32, n+1)
@@ -43,7 +22,7 @@ func TestAddBias(t *testing.T) {
 			AddBias(got[:n], src, b, relu)
 			addBiasGo(want[:n], src, b, relu)
 			for i := range got {
-				if !sameBits(got[i], want[i]) {
+				if !vectest.SameBits(got[i], want[i]) {
 					t.Fatalf("n=%d relu=%v: [%d] = %g, portable %g", n, relu, i, got[i], want[i])
 				}
 			}
@@ -52,7 +31,7 @@ func TestAddBias(t *testing.T) {
 				if relu && def < 0 {
 					def = 0
 				}
-				if !sameBits(want[i], def) {
+				if !vectest.SameBits(want[i], def) {
 					t.Fatalf("n=%d relu=%v: portable [%d] = %g, want %g", n, relu, i, want[i], def)
 				}
 			}
@@ -60,7 +39,7 @@ func TestAddBias(t *testing.T) {
 			in := append([]float32(nil), src...)
 			AddBias(in, in, b, relu)
 			for i := range in {
-				if !sameBits(in[i], want[i]) {
+				if !vectest.SameBits(in[i], want[i]) {
 					t.Fatalf("n=%d relu=%v in place: [%d] = %g, want %g", n, relu, i, in[i], want[i])
 				}
 			}
@@ -72,15 +51,15 @@ func TestAddBias(t *testing.T) {
 // portable versions agree bit for bit (the shared lane order).
 func TestReLUMaskSum(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, n := range vecLengths {
-		y := vecInput(r, n, true)
-		dy := vecInput(r, n, false)
+	for _, n := range vectest.Lengths {
+		y := vectest.Input(r, n, true)
+		dy := vectest.Input(r, n, false)
 		got := make([]float32, n+1)
 		want := make([]float32, n+1)
 		got[n], want[n] = 7, 7
 		sg := ReLUMaskSum(got[:n], y, dy)
 		sw := reluMaskSumGo(want[:n], y, dy)
-		if !sameBits(sg, sw) {
+		if !vectest.SameBits(sg, sw) {
 			t.Fatalf("n=%d: sum %g, portable %g", n, sg, sw)
 		}
 		var ref float64
@@ -105,14 +84,14 @@ func TestReLUMaskSum(t *testing.T) {
 
 func TestSum(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, n := range vecLengths {
-		x := vecInput(r, n, false)
+	for _, n := range vectest.Lengths {
+		x := vectest.Input(r, n, false)
 		var ref float64
 		for _, v := range x {
 			ref += float64(v)
 		}
 		got, want := Sum(x), sumGo(x)
-		if !sameBits(got, want) {
+		if !vectest.SameBits(got, want) {
 			t.Fatalf("n=%d: Sum %g, portable %g", n, got, want)
 		}
 		if math.Abs(float64(got)-ref) > 1e-5*(1+float64(n)) {
@@ -124,7 +103,7 @@ func TestSum(t *testing.T) {
 var sinkVec float32
 
 func BenchmarkAddBiasReLU_21632(b *testing.B) {
-	x := vecInput(rand.New(rand.NewPCG(1, 1)), 21632, false)
+	x := vectest.Input(rand.New(rand.NewPCG(1, 1)), 21632, false)
 	y := make([]float32, len(x))
 	b.SetBytes(8 * int64(len(x)))
 	for range b.N {
@@ -134,7 +113,7 @@ func BenchmarkAddBiasReLU_21632(b *testing.B) {
 
 func BenchmarkReLUMaskSum_21632(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
-	y, dy := vecInput(r, 21632, false), vecInput(r, 21632, false)
+	y, dy := vectest.Input(r, 21632, false), vectest.Input(r, 21632, false)
 	dz := make([]float32, len(y))
 	b.SetBytes(12 * int64(len(y)))
 	for range b.N {
@@ -150,8 +129,8 @@ func TestCopyAddRows(t *testing.T) {
 		{0, 5, 5, 5}, {3, 0, 4, 4}, {1, 1, 1, 1}, {11, 11, 11, 13}, {26, 26, 26, 28},
 		{3, 3, 3, 5}, {2, 16, 20, 16}, {4, 17, 17, 40}, {5, 33, 50, 33}, {1, 100, 100, 100},
 	} {
-		src := vecInput(r, max(1, (c.rows-1)*c.ldsrc+c.width), false)
-		dst := vecInput(r, max(1, (c.rows-1)*c.lddst+c.width+3), false)
+		src := vectest.Input(r, max(1, (c.rows-1)*c.ldsrc+c.width), false)
+		dst := vectest.Input(r, max(1, (c.rows-1)*c.lddst+c.width+3), false)
 		for _, add := range []bool{false, true} {
 			got := append([]float32(nil), dst...)
 			want := append([]float32(nil), dst...)
@@ -170,7 +149,7 @@ func TestCopyAddRows(t *testing.T) {
 				}
 			}
 			for i := range got {
-				if !sameBits(got[i], want[i]) {
+				if !vectest.SameBits(got[i], want[i]) {
 					t.Fatalf("%+v add=%v: dst[%d] = %g, want %g", c, add, i, got[i], want[i])
 				}
 			}
@@ -193,14 +172,14 @@ func TestCopyAddRows(t *testing.T) {
 
 func TestDot(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
-	for _, n := range append(vecLengths, 63, 64, 65, 127, 128, 1152) {
-		x, y := vecInput(r, n, false), vecInput(r, n+2, false)
+	for _, n := range append(vectest.Lengths, 63, 64, 65, 127, 128, 1152) {
+		x, y := vectest.Input(r, n, false), vectest.Input(r, n+2, false)
 		var ref float64
 		for i := range x {
 			ref += float64(x[i]) * float64(y[i])
 		}
 		got, want := Dot(x, y), dotGo(x, y)
-		if !sameBits(got, want) {
+		if !vectest.SameBits(got, want) {
 			t.Fatalf("n=%d: Dot %g, portable %g", n, got, want)
 		}
 		if math.Abs(float64(got)-ref) > 1e-5*(1+float64(n)) {

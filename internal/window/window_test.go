@@ -4,30 +4,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/fmkit/fmkit/internal/vectest"
 )
-
-// vecInput and sameBits are copies of internal/gemm's test helpers.
-
-// vecInput returns n values in [-1, 1) with a few special values (zeros of
-// both signs, a NaN when withNaN) planted.
-func vecInput(r *rand.Rand, n int, withNaN bool) []float32 {
-	x := make([]float32, n)
-	for i := range x {
-		x[i] = 2*r.Float32() - 1
-	}
-	if n > 3 {
-		x[1] = 0
-		x[2] = float32(math.Copysign(0, -1))
-	}
-	if withNaN && n > 5 {
-		x[n-2] = float32(math.NaN())
-	}
-	return x
-}
-
-func sameBits(a, b float32) bool {
-	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
-}
 
 // maxPoolRef is the 2x2 stride-2 max pooling with first-maximum indices.
 func maxPoolRef(x []float32, w, oh, ow int) ([]float32, []int32) {
@@ -50,7 +29,7 @@ func TestMaxPool2x2(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, c := range []struct{ h, w int }{{26, 26}, {11, 11}, {2, 2}, {3, 5}, {4, 32}, {5, 33}, {6, 34}, {2, 64}, {7, 70}} {
 		oh, ow := c.h/2, c.w/2
-		x := vecInput(r, c.h*c.w, false)
+		x := vectest.Input(r, c.h*c.w, false)
 		for i := range x { // ties, to check that the first maximum wins
 			if r.IntN(4) == 0 {
 				x[i] = 0.5
@@ -88,7 +67,7 @@ func TestMaxPool2x2(t *testing.T) {
 }
 
 func BenchmarkMaxPool2x2_26x26(b *testing.B) {
-	x := vecInput(rand.New(rand.NewPCG(1, 1)), 26*26, false)
+	x := vectest.Input(rand.New(rand.NewPCG(1, 1)), 26*26, false)
 	y, arg := make([]float32, 169), make([]int32, 169)
 	for range b.N {
 		MaxPool2x2(y, arg, x, 26, 13, 13)
@@ -100,12 +79,12 @@ func TestGatherPlanes(t *testing.T) {
 	for _, c := range []struct{ planes, hw, nidx, width, ld int }{
 		{3, 25, 9, 9, 20}, {1, 32, 2, 16, 16}, {5, 7, 4, 3, 3}, {2, 16, 1, 1, 1}, {4, 17, 3, 16, 40},
 	} {
-		src := vecInput(r, c.planes*c.hw, false)
+		src := vectest.Input(r, c.planes*c.hw, false)
 		idx := make([]int32, 16*c.nidx)
 		for i := range idx {
 			idx[i] = int32(r.IntN(c.hw))
 		}
-		dst := vecInput(r, (c.planes*c.nidx-1)*c.ld+c.width+5, false)
+		dst := vectest.Input(r, (c.planes*c.nidx-1)*c.ld+c.width+5, false)
 		want := append([]float32(nil), dst...)
 		for p := 0; p < c.planes; p++ {
 			for k := 0; k < c.nidx; k++ {
@@ -121,7 +100,7 @@ func TestGatherPlanes(t *testing.T) {
 			continue
 		}
 		for i := range want {
-			if !sameBits(dst[i], want[i]) {
+			if !vectest.SameBits(dst[i], want[i]) {
 				t.Fatalf("%+v: dst[%d] = %g, want %g", c, i, dst[i], want[i])
 			}
 		}
@@ -137,7 +116,7 @@ func TestCol2ImPlain(t *testing.T) {
 	} {
 		oh, ow := c.h-c.kh+1, c.w-c.kw+1
 		ld := oh*ow + c.extra
-		dcol := vecInput(r, c.c*c.kh*c.kw*ld, false)
+		dcol := vectest.Input(r, c.c*c.kh*c.kw*ld, false)
 		want := make([]float32, c.c*c.h*c.w)
 		for ch := 0; ch < c.c; ch++ {
 			for ki := 0; ki < c.kh; ki++ {
@@ -151,7 +130,7 @@ func TestCol2ImPlain(t *testing.T) {
 				}
 			}
 		}
-		got := vecInput(r, len(want)+1, true) // overwritten, not accumulated
+		got := vectest.Input(r, len(want)+1, true) // overwritten, not accumulated
 		got[len(want)] = 7
 		if !Col2ImPlain(got[:len(want)], dcol, ld, c.c, c.h, c.w, c.kh, c.kw) {
 			if useVec512 {
@@ -160,7 +139,7 @@ func TestCol2ImPlain(t *testing.T) {
 			continue
 		}
 		for i := range want {
-			if !sameBits(got[i], want[i]) {
+			if !vectest.SameBits(got[i], want[i]) {
 				t.Fatalf("%+v: dx[%d] = %g, want %g", c, i, got[i], want[i])
 			}
 		}
@@ -177,8 +156,8 @@ func TestIm2ColPlain(t *testing.T) {
 	} {
 		oh, ow := c.h-c.kh+1, c.w-c.kw+1
 		ld := oh*ow + c.extra
-		x := vecInput(r, c.c*c.h*c.w, false)
-		got := vecInput(r, c.c*c.kh*c.kw*ld, false)
+		x := vectest.Input(r, c.c*c.h*c.w, false)
+		got := vectest.Input(r, c.c*c.kh*c.kw*ld, false)
 		want := append([]float32(nil), got...)
 		for ch := 0; ch < c.c; ch++ {
 			for ki := 0; ki < c.kh; ki++ {
@@ -199,7 +178,7 @@ func TestIm2ColPlain(t *testing.T) {
 			continue
 		}
 		for i := range want {
-			if !sameBits(got[i], want[i]) {
+			if !vectest.SameBits(got[i], want[i]) {
 				t.Fatalf("%+v: col[%d] = %g, want %g", c, i, got[i], want[i])
 			}
 		}
