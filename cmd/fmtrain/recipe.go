@@ -43,7 +43,8 @@ var improvedFlags = [][2]string{
 // out and framed it: a residual tilt (rotate), a size a little off
 // (zoom) and resampling blur. Brightness, contrast and noise are left
 // out: fminfer's inputs have a backdrop of exactly 0 and a brightest pixel
-// of 255, which those would take away.
+// of 255, which those would take away. (It replaces improvedFlags' last
+// entry, its --augment; TestRecipeImproved checks both recipes' settings.)
 var photoFlags = append(improvedFlags[:len(improvedFlags)-1:len(improvedFlags)-1],
 	[2]string{"augment", "hflip,rotate=6,wshift=2,hshift=2,zoom=0.92:1.08,blur=0.05:0.5"})
 
