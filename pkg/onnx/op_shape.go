@@ -84,7 +84,8 @@ func lowerGather(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
 }
 
 // lowerAxes reads the axes of Unsqueeze or Squeeze: the attribute before opset 13, the
-// (constant) input from 13. It reports whether axes were given.
+// (constant) input from 13, refusing negative axes before opset 11. It reports whether
+// axes were given.
 func lowerAxes(b *NodeBase, r *attrReader, ctx *lowerCtx, required bool) ([]int64, bool, error) {
 	if ctx.opset < 13 {
 		if required && !r.has("axes") {
@@ -97,6 +98,13 @@ func lowerAxes(b *NodeBase, r *attrReader, ctx *lowerCtx, required bool) ([]int6
 		}
 		if axes == nil {
 			axes = []int64{}
+		}
+		if ctx.opset < 11 {
+			for _, a := range axes {
+				if a < 0 {
+					return nil, false, b.Errorf("axes", "= %v: negative axes need opset 11", axes)
+				}
+			}
 		}
 		return axes, given, nil
 	}
@@ -126,13 +134,6 @@ func lowerUnsqueeze(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ctx.opset < 11 {
-		for _, a := range axes {
-			if a < 0 {
-				return nil, b.Errorf("axes", "= %v: negative axes need opset 11", axes)
-			}
-		}
-	}
 	return &Unsqueeze{NodeBase: b, Axes: axes}, nil
 }
 
@@ -140,13 +141,6 @@ func lowerSqueeze(b NodeBase, r *attrReader, ctx *lowerCtx) (Node, error) {
 	axes, given, err := lowerAxes(&b, r, ctx, false)
 	if err != nil {
 		return nil, err
-	}
-	if ctx.opset < 11 {
-		for _, a := range axes {
-			if a < 0 {
-				return nil, b.Errorf("axes", "= %v: negative axes need opset 11", axes)
-			}
-		}
 	}
 	return &Squeeze{NodeBase: b, Axes: axes, AxesIn: ctx.opset >= 13 && b.Input(1) != "", axesSet: given}, nil
 }
