@@ -97,11 +97,7 @@ type ClassScore struct {
 // the caller sets Model, Engine, Provider and ImagesPerSecond.
 func NewEvaluation(c *train.Confusion, names []string) Evaluation {
 	e := Evaluation{N: c.Total(), Accuracy: c.Accuracy(), Confusion: c.Counts}
-	correct := 0
-	for k := range c.Counts {
-		correct += c.Counts[k][k]
-	}
-	if lo, hi, err := train.WilsonInterval(correct, e.N, 0.95); err == nil {
+	if lo, hi, err := train.WilsonInterval(c.Correct(), e.N, 0.95); err == nil {
 		e.AccuracyCI95 = [2]float64{lo, hi}
 	}
 	for k := range c.Counts {

@@ -55,16 +55,23 @@ func (c *Confusion) Total() int {
 	return t
 }
 
-// Accuracy returns the fraction of samples on the diagonal.
-func (c *Confusion) Accuracy() float64 {
-	t, d := c.Total(), 0
+// Correct returns the number of samples on the diagonal: those classified
+// right.
+func (c *Confusion) Correct() int {
+	d := 0
 	for i := range c.Counts {
 		d += c.Counts[i][i]
 	}
+	return d
+}
+
+// Accuracy returns the fraction of samples on the diagonal.
+func (c *Confusion) Accuracy() float64 {
+	t := c.Total()
 	if t == 0 {
 		return 0
 	}
-	return float64(d) / float64(t)
+	return float64(c.Correct()) / float64(t)
 }
 
 // Precision returns, for class k, the fraction of the samples predicted as k
@@ -97,8 +104,8 @@ func (c *Confusion) Recall(k int) float64 {
 // matrix with the given class names (rows: truth, columns: prediction).
 func (c *Confusion) Report(w io.Writer, names []string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "accuracy: %.4f (%d/%d", c.Accuracy(), c.Total()-c.errors(), c.Total())
-	if lo, hi, err := WilsonInterval(c.Total()-c.errors(), c.Total(), 0.95); err == nil {
+	fmt.Fprintf(&b, "accuracy: %.4f (%d/%d", c.Accuracy(), c.Correct(), c.Total())
+	if lo, hi, err := WilsonInterval(c.Correct(), c.Total(), 0.95); err == nil {
 		fmt.Fprintf(&b, "; 95%% interval %.4f-%.4f, Wilson", lo, hi)
 	}
 	b.WriteString(")\n\n")
@@ -140,18 +147,6 @@ func (c *Confusion) Report(w io.Writer, names []string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func (c *Confusion) errors() int {
-	e := 0
-	for i, row := range c.Counts {
-		for j, v := range row {
-			if i != j {
-				e += v
-			}
-		}
-	}
-	return e
 }
 
 func name(names []string, k int) string {
