@@ -27,9 +27,8 @@ func testSet(dir string) (x []float32, labels []uint8, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	x = make([]float32, len(s.Images))
-	fmnist.Scale(x, s.Images)
-	return x, s.Labels, nil
+	x, labels = s.Input(s.N)
+	return x, labels, nil
 }
 
 // predictAll runs p over n images in batches and returns the probabilities
@@ -201,7 +200,7 @@ type parityOptions struct {
 	against   string
 	images    string
 	recursive bool
-	polarity  string
+	polarity  fmnist.Polarity
 	limit     int
 }
 
@@ -222,7 +221,7 @@ Examples:
 	fs.StringVar(&o.against, "against", "", "compare --model against the model `FILE` B, both on --engine (default: the model on native against onnxruntime)")
 	fs.StringVar(&o.images, "images", "", "compare on the images in `DIR` (or one image file), preprocessed as classification does, instead of the test set")
 	fs.BoolVarP(&o.recursive, "recursive", "r", false, "with --images: read the directory recursively")
-	fs.StringVar(&o.polarity, "polarity", "auto", "with --images: the source polarity `P` (auto, light or dark)")
+	fs.Var(&o.polarity, "polarity", "with --images: the source polarity `P`: auto, light or dark (default auto)")
 	fs.IntVar(&o.limit, "limit", 0, "compare the first N inputs only (0: all)")
 	fs.StringVar(&o.data, "data", "", "the Fashion-MNIST directory `DIR` (default: discovered)")
 	fs.Float64Var(&o.atol, "atol", 1e-5, "absolute tolerance of any probability")
@@ -249,10 +248,7 @@ Examples:
 	if o.limit < 0 {
 		return cli.Usage(fmt.Errorf("--limit must be 0 (all) or positive, got %d", o.limit))
 	}
-	pol, err := parsePolarity(o.polarity)
-	if err != nil {
-		return err
-	}
+	pol := o.polarity
 	if o.images == "-" {
 		return cli.Usage(errors.New("--images needs a directory or an image file, not standard input"))
 	}
@@ -262,6 +258,7 @@ Examples:
 	r := parityReport{Inputs: "test set", Atol: o.atol, Rtol: o.rtol, MinAgreement: o.minAgree, Failed: []cli.InputError{}}
 	var x []float32
 	var labels []uint8
+	var err error
 	n := 0
 	if o.images != "" {
 		r.Inputs = o.images

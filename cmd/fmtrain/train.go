@@ -537,9 +537,8 @@ func loadData(load func(string) (*fmnist.Set, error), dir string, n int) (*train
 		}
 		n = s.N
 	}
-	px := s.Rows * s.Cols
-	d := &train.Data{X: make([]float32, n*px), Labels: append([]uint8(nil), s.Labels[:n]...)}
-	fmnist.Scale(d.X, s.Images[:n*px])
+	d := &train.Data{}
+	d.X, d.Labels = s.Input(n)
 	return d, nil
 }
 

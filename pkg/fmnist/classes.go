@@ -41,6 +41,18 @@ type Set struct {
 	Cols   int     // image width (28)
 }
 
+// Input returns the first n examples as model input: n*Rows*Cols float32 values scaled to
+// [0, 1] by Scale, image after image, and a copy of their labels. It is the one place a
+// loaded set becomes what the engines take (fminfer's eval and parity, fmtrain, fmbench).
+// n is clamped to [0, N].
+func (s *Set) Input(n int) (x []float32, labels []uint8) {
+	n = max(0, min(n, s.N))
+	px := s.Rows * s.Cols
+	x = make([]float32, n*px)
+	Scale(x, s.Images[:n*px])
+	return x, append([]uint8(nil), s.Labels[:n]...)
+}
+
 // Image returns image i as a slice of Images (not a copy).
 func (s *Set) Image(i int) []uint8 {
 	sz := s.Rows * s.Cols

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -229,6 +230,25 @@ func TestScale(t *testing.T) {
 	}
 	if ClassNames[0] != "T-shirt/top" || ClassNames[9] != "Ankle boot" {
 		t.Errorf("ClassNames = %q", ClassNames)
+	}
+}
+
+func TestSetInput(t *testing.T) {
+	s := &Set{Images: []uint8{0, 51, 102, 153, 204, 255, 1, 2}, Labels: []uint8{3, 7}, N: 2, Rows: 2, Cols: 2}
+	x, labels := s.Input(5) // more than N: all of them
+	want := []float32{0, 0.2, 0.4, 0.6, 0.8, 1, 1.0 / 255, 2.0 / 255}
+	if !slices.Equal(x, want) || !slices.Equal(labels, []uint8{3, 7}) {
+		t.Errorf("Input(5) = %v %v, want %v [3 7]", x, labels, want)
+	}
+	labels[0] = 9
+	if s.Labels[0] != 3 {
+		t.Error("Input's labels share the set's")
+	}
+	if x, labels := s.Input(1); !slices.Equal(x, want[:4]) || !slices.Equal(labels, []uint8{3}) {
+		t.Errorf("Input(1) = %v %v", x, labels)
+	}
+	if x, labels := s.Input(-1); len(x) != 0 || len(labels) != 0 {
+		t.Errorf("Input(-1) = %v %v, want nothing", x, labels)
 	}
 }
 

@@ -207,9 +207,8 @@ func loadData(c config) (data, error) {
 	if set.Rows != fmnist.Size || set.Cols != fmnist.Size || set.N < 256 {
 		return data{}, fmt.Errorf("need at least 256 images of 28x28, have %d of %dx%d", set.N, set.Rows, set.Cols)
 	}
-	n := min(c.images, set.N)
-	d := data{x: make([]float32, n*train.DefaultInputShape().Size()), labels: set.Labels[:n], n: n}
-	fmnist.Scale(d.x, set.Images[:len(d.x)])
+	d := data{n: min(c.images, set.N)}
+	d.x, d.labels = set.Input(d.n)
 	return d, nil
 }
 
