@@ -41,7 +41,7 @@ type classifyOptions struct {
 	asJSON    bool
 	asCSV     bool
 	recursive bool
-	polarity  string
+	polarity  fmnist.Polarity
 	savePre   string
 	explain   string
 	truth     string
@@ -125,7 +125,7 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	fs.BoolVar(&o.asJSON, "json", false, "print one JSON object per line and image (docs/json.md)")
 	fs.BoolVar(&o.asCSV, "csv", false, "print CSV: a header, then one row per image (file, class, index, probability, the ten probabilities, error, reason)")
 	fs.BoolVarP(&o.recursive, "recursive", "r", false, "read directories recursively (without it, their subdirectories are skipped, with a warning)")
-	fs.StringVar(&o.polarity, "polarity", "auto", "source polarity `P`: auto, light (light object on dark, like the dataset) or dark (dark object on light, like catalog photos)")
+	fs.Var(&o.polarity, "polarity", "source polarity `P`: auto, light (light object on dark, like the dataset) or dark (dark object on light, like catalog photos) (default auto)")
 	fs.StringVar(&o.savePre, "save-preprocessed", "", "write the 28x28 image the model saw, as PNG, into directory `DIR` (created if missing)")
 	fs.StringVar(&o.explain, "explain", "", "write a picture of the prediction (image and class probabilities) to the PNG `FILE` (one image only)")
 	fs.StringVar(&o.truth, "truth", "", "with --explain: the true `CLASS` (name or index), to title the picture \"true (predicted)\" in blue or red")
@@ -144,10 +144,7 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if o.batch < 1 {
 		return cli.Usage(fmt.Errorf("--batch must be at least 1, got %d", o.batch))
 	}
-	pol, err := parsePolarity(o.polarity)
-	if err != nil {
-		return err
-	}
+	pol := o.polarity
 	if fs.NArg() == 0 {
 		return cli.Usage(errors.New("no images given (pass files, a directory, or - for standard input)"))
 	}
@@ -302,18 +299,6 @@ func classIndex(s string) int {
 		}
 	}
 	return -1
-}
-
-func parsePolarity(s string) (fmnist.Polarity, error) {
-	switch strings.ToLower(s) {
-	case "auto":
-		return fmnist.Auto, nil
-	case "light", "light-on-dark":
-		return fmnist.LightOnDark, nil
-	case "dark", "dark-on-light":
-		return fmnist.DarkOnLight, nil
-	}
-	return 0, cli.Usage(fmt.Errorf("--polarity must be auto, light or dark, got %q", s))
 }
 
 // expandInputs turns the arguments into a list of inputs: files as given,

@@ -65,16 +65,18 @@ func (p Polarity) String() string {
 	return fmt.Sprintf("Polarity(%d)", int(p))
 }
 
-// Set parses s as one of the names String returns, so that a Polarity can be
-// a command-line flag (flag.Value, pflag.Value).
+// Set parses s as a polarity, so that a Polarity can be a command-line flag (flag.Value,
+// pflag.Value): one of the names String returns, or the short names "light" and "dark",
+// in any case. It is the one parser of polarity names; every command's --polarity uses it.
 func (p *Polarity) Set(s string) error {
 	for i, n := range polarityNames {
-		if strings.EqualFold(s, n) {
+		short, _, _ := strings.Cut(n, "-on-")
+		if strings.EqualFold(s, n) || strings.EqualFold(s, short) {
 			*p = Polarity(i)
 			return nil
 		}
 	}
-	return fmt.Errorf("polarity %q: want one of %s", s, strings.Join(polarityNames[:], ", "))
+	return fmt.Errorf("polarity %q: want auto, light (light-on-dark: a light object on a dark background, like the dataset) or dark (dark-on-light, like catalog photos)", s)
 }
 
 // Type names the flag's value type for pflag.

@@ -238,8 +238,15 @@ func TestPreprocessOptions(t *testing.T) {
 			t.Errorf("Set(%q): %v %v", s, p, err)
 		}
 	}
-	if err := p.Set("inverted"); err == nil {
-		t.Error("Set(inverted) accepted")
+	for s, want := range map[string]Polarity{"LIGHT": LightOnDark, "dark": DarkOnLight, "Auto": Auto} {
+		if err := p.Set(s); err != nil || p != want {
+			t.Errorf("Set(%q) = %v, %v; want %v", s, p, err, want)
+		}
+	}
+	for _, s := range []string{"inverted", "", "on", "light-on", "-on-"} {
+		if err := p.Set(s); err == nil || !strings.Contains(err.Error(), "want auto, light") {
+			t.Errorf("Set(%q) = %v, %v; want an error listing the names", s, p, err)
+		}
 	}
 	// A blank image gives a blank input and an empty box.
 	blank := image.NewGray(image.Rect(0, 0, 50, 30))
