@@ -26,9 +26,6 @@ const (
 	engineNative = "native"
 )
 
-// maxModelBytes bounds a model file read into memory.
-const maxModelBytes = 1 << 30
-
 // engineOptions are the flags that choose the model and how it runs.
 type engineOptions struct {
 	model    string
@@ -79,8 +76,8 @@ func (o *engineOptions) modelBytes() ([]byte, string, error) {
 		return models.Default, "embedded model " + models.DefaultName, nil
 	}
 	// Only a regular file, opened without blocking (a FIFO is refused by
-	// its type), at most maxModelBytes.
-	b, err := userpath.ReadFile(o.model, maxModelBytes)
+	// its type), at most onnxexport.MaxModelFileBytes.
+	b, err := userpath.ReadFile(o.model, onnxexport.MaxModelFileBytes)
 	if err != nil {
 		return nil, "", fmt.Errorf("--model: %w", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/fmkit/fmkit/internal/cli"
 	"github.com/fmkit/fmkit/internal/userpath"
 	"github.com/fmkit/fmkit/pkg/fmnist"
-	"github.com/fmkit/fmkit/pkg/onnx"
 	"github.com/fmkit/fmkit/pkg/onnxexport"
 	"github.com/fmkit/fmkit/pkg/train"
 )
@@ -96,7 +95,7 @@ func checkBundleDir(dir string) error {
 // by name), and returns its metadata. The file is read once, through
 // userpath: only a regular file, never blocking on a named pipe.
 func loadModel(path string) (*train.Model, map[string]string, error) {
-	data, err := userpath.ReadFile(path, max(train.MaxCheckpointBytes, onnx.MaxModelBytes))
+	data, err := userpath.ReadFile(path, onnxexport.MaxModelFileBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--model: %w", err)
 	}

@@ -12,6 +12,11 @@ import (
 	"github.com/fmkit/fmkit/pkg/train"
 )
 
+// MaxModelFileBytes caps a model file that fmkit's tools read into memory, ONNX or fmtrain's
+// native format (told apart by content): the larger of onnx.MaxModelBytes (protobuf's own
+// limit) and train.MaxCheckpointBytes. fminfer and fmtrain both read --model through it.
+const MaxModelFileBytes = max(onnx.MaxModelBytes, train.MaxCheckpointBytes)
+
 // ModelInfo describes an imported model beyond its layers: the ModelProto's header, its
 // metadata_props, and how the graph's inputs and outputs map onto the train.Model.
 type ModelInfo struct {
