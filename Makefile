@@ -41,10 +41,10 @@ test: setup lint check-generated
 
 # The tests that -short skips and that take seconds, not hours: onnx-go decoding our export,
 # ONNX's pytorch-converted and simple conformance models, the augmentation golden file
-# regenerated with Keras' generator and PyTorch, the PyTorch zoo re-exported, the generated protobuf code, and 10,000
+# regenerated with Keras' generator and PyTorch, the recipe golden file regenerated with PyTorch, the PyTorch zoo re-exported, the generated protobuf code, and 10,000
 # test images through both engines.
 # (The hours-long ones are test-long's.)
-EXTRA_TESTS := TestOnnxGoDecodes|TestPytorchConformance|TestAugmentGoldenCurrent|TestGeneratedUpToDate|TestEvalAndParity|TestTorchZooUpToDate
+EXTRA_TESTS := TestOnnxGoDecodes|TestPytorchConformance|TestAugmentGoldenCurrent|TestRecipeGoldenCurrent|TestGeneratedUpToDate|TestEvalAndParity|TestTorchZooUpToDate
 test-extra: setup
 	$(GO) test -run '^($(EXTRA_TESTS))$$' -timeout 20m ./...
 
@@ -55,9 +55,13 @@ fuzz:
 check-generated:
 	@bash scripts/check-generated.sh
 
-# The long checks: full-length training runs that assert the book's accuracy figures.
+# The long checks: full-length training runs that assert the book's accuracy figures, the photo
+# benchmark, and the tests that -short cuts down run at full size (all 10,000 dataset PNGs, 10,000
+# predictions, three interrupted runs, every CNN GEMM shape). internal/e2e's TestEveryTestRunsSomewhere
+# fails when a test that calls testing.Short is in neither list.
+LONG_TESTS := Long|PhotoBenchmark|^(TestPreprocessDatasetPNGExact|TestManyPredictionsStayFlat|TestManySessionsStayFlat|TestInterruptAndResume|TestKillDuringTraining|TestSgemmShapes)$$
 test-long: setup
-	$(GO) test -run 'Long|PhotoBenchmark' -timeout 4h -v ./...
+	$(GO) test -run '$(LONG_TESTS)' -timeout 4h -v ./...
 
 # The default model that fminfer embeds (see models/README.md): fmtrain --recipe photo (the improved
 # recipe with small turns, zooms and blurs), selected on a 10% validation split, seed 1, 2 threads.
