@@ -222,6 +222,8 @@ func TestJSONShapes(t *testing.T) {
 		{[]string{"verify", "--json", torchBook, f.mismatchDir, f.unsupportedDir, f.file}, []string{"verify", "verify", "input-error", "input-error"}},
 		{[]string{"doctor", "--json"}, []string{"doctor"}},
 		{[]string{"doctor", "--json", "--model", f.missing}, []string{"command-error"}},
+		{[]string{"--version", "--json"}, []string{"version"}},
+		{[]string{"version", "--json", "extra"}, []string{"command-error"}},
 	}
 	used := map[string]bool{"evaluation": true} // fmtrain evaluate checks it too
 	for _, c := range cases {

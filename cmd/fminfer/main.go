@@ -118,11 +118,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	var err error
 	switch {
 	case cmd == "" && len(args) > 0 && (args[0] == "--version" || args[0] == "version"):
-		if len(args) > 1 {
-			err = cli.Usage(fmt.Errorf("--version takes no arguments, got %q", args[1]))
+		asJSON, verr := cli.VersionArgs(args[1:])
+		if err = verr; err != nil {
 			break
 		}
-		fmt.Fprint(stdout, versionText())
+		if asJSON {
+			cli.WriteJSON(stdout, versionRecord())
+		} else {
+			fmt.Fprint(stdout, versionText())
+		}
 		return exitOK
 	case cmd == "help":
 		err = runHelp(rest, stdin, stdout, stderr)
@@ -162,14 +166,33 @@ func commandNames() string {
 	return strings.Join(names, ", ")
 }
 
-// versionText is fminfer --version: the build, and the onnxruntime library that discovery
-// finds and loads (or why none loads).
-func versionText() string {
-	s := cli.ReadVersion("fminfer").String()
+// version is fminfer --version --json: the build, and the onnxruntime library that
+// discovery finds and loads, or why none loads (docs/json.md, "version").
+type version struct {
+	cli.Version
+	Library    *libraryReport `json:"onnxruntime,omitempty"`
+	LibraryErr string         `json:"onnxruntime_error,omitempty"`
+}
+
+// versionRecord reads the build and loads the onnxruntime library.
+func versionRecord() version {
+	v := version{Version: cli.ReadVersion("fminfer")}
 	if lib, err := fmrt.LoadLibrary(""); err != nil {
-		s += fmt.Sprintf("onnxruntime: not loaded: %s\n", userpath.Sanitize(firstLine(err)))
+		v.LibraryErr = userpath.Sanitize(firstLine(err))
 	} else {
-		s += fmt.Sprintf("onnxruntime: %s at %s (found via %s)\n", lib.Version, userpath.Show(lib.Path), lib.Source)
+		v.Library = &libraryReport{Path: lib.Path, Version: lib.Version, Source: lib.Source}
+	}
+	return v
+}
+
+// versionText is fminfer --version: versionRecord as text.
+func versionText() string {
+	v := versionRecord()
+	s := v.Version.String()
+	if v.Library == nil {
+		s += fmt.Sprintf("onnxruntime: not loaded: %s\n", v.LibraryErr)
+	} else {
+		s += fmt.Sprintf("onnxruntime: %s at %s (found via %s)\n", v.Library.Version, userpath.Show(v.Library.Path), v.Library.Source)
 	}
 	return s
 }

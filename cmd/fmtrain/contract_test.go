@@ -133,6 +133,8 @@ func TestJSONShapes(t *testing.T) {
 		{[]string{"evaluate", "--json", "--model", model}, "evaluation"},
 		{[]string{"evaluate", "--json", "--model", model + ".missing"}, "command-error"},
 		{[]string{"evaluate", "--json", "--bogus"}, "command-error"},
+		{[]string{"--version", "--json"}, "version"},
+		{[]string{"--version", "--json", "x"}, "command-error"},
 	} {
 		_, out, errOut := runCmd(context.Background(), c.args...)
 		if strings.Count(out, "\n") != 1 {

@@ -162,11 +162,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runAugmentPreview(rest, stdout)
 	default:
 		if len(rest) > 0 && (rest[0] == "--version" || rest[0] == "version") && len(args) > 0 && args[0] != "train" {
-			if len(rest) > 1 {
-				err = cli.Usage(fmt.Errorf("--version takes no arguments, got %q", rest[1]))
+			asJSON, verr := cli.VersionArgs(rest[1:])
+			if err = verr; err != nil {
 				break
 			}
-			fmt.Fprint(stdout, cli.ReadVersion("fmtrain"))
+			if asJSON {
+				cli.WriteJSON(stdout, cli.ReadVersion("fmtrain"))
+			} else {
+				fmt.Fprint(stdout, cli.ReadVersion("fmtrain"))
+			}
 			return exitOK
 		}
 		err = runTrain(ctx, rest, stdout, stderr)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +26,34 @@ func TestWantsJSON(t *testing.T) {
 		if got := WantsJSON(c.args); got != c.want {
 			t.Errorf("%q: %v, want %v", c.args, got, c.want)
 		}
+	}
+}
+
+func TestVersionArgs(t *testing.T) {
+	for _, c := range []struct {
+		args    []string
+		json    bool
+		errWith string // "" for no error
+	}{
+		{nil, false, ""},
+		{[]string{"--json"}, true, ""},
+		{[]string{"--json=1"}, true, ""},
+		{[]string{"--json", "--json=false"}, false, ""},
+		{[]string{"--json=maybe"}, false, "want true or false"},
+		{[]string{"--json", "extra"}, false, `got "extra"`},
+		{[]string{"--verbose"}, false, "takes no arguments but --json"},
+	} {
+		got, err := VersionArgs(c.args)
+		switch {
+		case c.errWith == "" && (err != nil || got != c.json):
+			t.Errorf("%q: %v, %v; want %v", c.args, got, err, c.json)
+		case c.errWith != "" && (err == nil || !IsUsage(err) || !strings.Contains(err.Error(), c.errWith)):
+			t.Errorf("%q: %v; want a usage error with %q", c.args, err, c.errWith)
+		}
+	}
+	b, err := json.Marshal(Version{Tool: "t", Version: "v1", Go: "go1", Platform: "a/b"})
+	if err != nil || string(b) != `{"tool":"t","version":"v1","go":"go1","platform":"a/b","cgo":false}` {
+		t.Errorf("Version without a VCS stamp as JSON: %s %v", b, err)
 	}
 }
 

@@ -4,23 +4,50 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 )
 
 // Version describes a build of one of the tools, from the build information the Go
 // toolchain embeds (debug.ReadBuildInfo).
+// Its JSON form is what --version --json prints (docs/json.md, "version").
 type Version struct {
-	Tool string
+	Tool string `json:"tool"`
 	// Module is the main module's path and Version its version: "(devel)" for a build
 	// from a checkout, a tag such as v1.2.0 for "go install ...@v1.2.0".
-	Module, Version string
+	Module  string `json:"module,omitempty"`
+	Version string `json:"version"`
 	// Revision, Time and Modified are the VCS stamp (go build -buildvcs): the commit,
 	// its time, and whether the work tree had changes. Revision is "" without a stamp.
-	Revision, Time string
-	Modified       bool
+	Revision string `json:"revision,omitempty"`
+	Time     string `json:"time,omitempty"`
+	Modified bool   `json:"modified,omitempty"`
 	// Go is the toolchain's version; Platform is GOOS/GOARCH; Cgo whether cgo was on.
-	Go, Platform string
-	Cgo          bool
+	Go       string `json:"go"`
+	Platform string `json:"platform"`
+	Cgo      bool   `json:"cgo"`
+}
+
+// VersionArgs checks the arguments after --version (or version): none, or --json alone
+// (also --json=true and its spellings). It returns whether JSON was asked for, or a usage
+// error naming the first argument that does not belong.
+func VersionArgs(rest []string) (asJSON bool, err error) {
+	for _, a := range rest {
+		v, isJSON := strings.CutPrefix(a, "--json=")
+		switch {
+		case a == "--json":
+			asJSON = true
+		case isJSON:
+			b, perr := strconv.ParseBool(v)
+			if perr != nil {
+				return false, Usage(fmt.Errorf("--json=%s: want true or false", v))
+			}
+			asJSON = b
+		default:
+			return false, Usage(fmt.Errorf("--version takes no arguments but --json, got %q", a))
+		}
+	}
+	return asJSON, nil
 }
 
 // ReadVersion returns the running binary's Version.
