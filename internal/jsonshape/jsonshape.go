@@ -3,8 +3,8 @@
 //
 // An example is real JSON. A document matches it when it has the same shape: an object
 // has exactly the example's keys (none missing, none extra), each value matching the
-// example's; an array's every element matches the example's first element (an empty
-// example array takes any elements); strings, numbers and booleans match their own kind
+// example's; an array's every element matches one of the example's elements (an example
+// with two elements documents two forms; an empty example array takes any elements); strings, numbers and booleans match their own kind
 // only; an example null takes any value. Objects named as open take any keys and values
 // (a model's metadata, say).
 //
@@ -17,7 +17,10 @@
 //
 // or, for an object whose keys vary, <!-- shape: NAME open: metadata,labels -->, naming
 // the open objects by their dotted paths, and for keys that may be absent,
-// <!-- shape: NAME optional: providers.cuda.reason -->.
+// <!-- shape: NAME optional: providers.cuda.reason -->, and for values that may be null
+// besides the example's kind (a difference that is infinite), <!-- shape: NAME nullable:
+// max_abs_diff -->, in that order. "[]" in an optional or nullable path stands for any
+// element of an array (data_sets[].outputs[].reason).
 package jsonshape
 
 import (
@@ -37,10 +40,12 @@ type Shape struct {
 	Open    []string // dotted paths of the objects that take any keys
 	// Optional holds the dotted paths of keys that a document may lack.
 	Optional []string
+	// Nullable holds the dotted paths of values that may be null.
+	Nullable []string
 }
 
 // blockRE finds a shape comment and the json code block after it.
-var blockRE = regexp.MustCompile("(?s)<!--\\s*shape:\\s*([A-Za-z0-9_./-]+)(?:\\s+open:\\s*([A-Za-z0-9_.,-]+))?(?:\\s+optional:\\s*([A-Za-z0-9_.,-]+))?\\s*-->\\s*```json\\n(.*?)\\n```")
+var blockRE = regexp.MustCompile("(?s)<!--\\s*shape:\\s*([A-Za-z0-9_./-]+)(?:\\s+open:\\s*([A-Za-z0-9_.,-]+))?(?:\\s+optional:\\s*([A-Za-z0-9_.,\\[\\]-]+))?(?:\\s+nullable:\\s*([A-Za-z0-9_.,\\[\\]-]+))?\\s*-->\\s*```json\\n(.*?)\\n```")
 
 // Parse returns the named examples of a Markdown document. A name used twice or an
 // example that is not JSON is an error.
@@ -52,7 +57,7 @@ func Parse(markdown []byte) (map[string]Shape, error) {
 			return nil, fmt.Errorf("shape %q is documented twice", name)
 		}
 		var ex any
-		if err := json.Unmarshal(m[4], &ex); err != nil {
+		if err := json.Unmarshal(m[5], &ex); err != nil {
 			return nil, fmt.Errorf("shape %q: the example is not JSON: %v", name, err)
 		}
 		s := Shape{Name: name, Example: ex}
@@ -61,6 +66,9 @@ func Parse(markdown []byte) (map[string]Shape, error) {
 		}
 		if len(m[3]) > 0 {
 			s.Optional = strings.Split(string(m[3]), ",")
+		}
+		if len(m[4]) > 0 {
+			s.Nullable = strings.Split(string(m[4]), ",")
 		}
 		shapes[name] = s
 	}
@@ -106,7 +114,7 @@ func (s Shape) match(path string, ex, v any) error {
 	if where == "" {
 		where = "the document"
 	}
-	if ex == nil {
+	if ex == nil || v == nil && listed(s.Nullable, path) {
 		return nil
 	}
 	if kind(ex) != kind(v) {
@@ -119,7 +127,7 @@ func (s Shape) match(path string, ex, v any) error {
 		}
 		obj := v.(map[string]any)
 		for _, k := range sortedKeys(ex) {
-			if _, ok := obj[k]; !ok && !slices.Contains(s.Optional, join(path, k)) {
+			if _, ok := obj[k]; !ok && !listed(s.Optional, join(path, k)) {
 				return fmt.Errorf("%s lacks the key %q", where, k)
 			}
 		}
@@ -136,12 +144,31 @@ func (s Shape) match(path string, ex, v any) error {
 			return nil
 		}
 		for i, e := range v.([]any) {
-			if err := s.match(fmt.Sprintf("%s[%d]", path, i), ex[0], e); err != nil {
-				return err
+			// The first form's difference is the one reported when no form matches.
+			p := fmt.Sprintf("%s[%d]", path, i)
+			first := s.match(p, ex[0], e)
+			for _, form := range ex[1:] {
+				if first == nil {
+					break
+				}
+				if s.match(p, form, e) == nil {
+					first = nil
+				}
+			}
+			if first != nil {
+				return first
 			}
 		}
 	}
 	return nil
+}
+
+// indexRE matches an array index in a path.
+var indexRE = regexp.MustCompile(`\[[0-9]+\]`)
+
+// listed reports whether paths holds path as it is, or with each array index written "[]".
+func listed(paths []string, path string) bool {
+	return slices.Contains(paths, path) || slices.Contains(paths, indexRE.ReplaceAllString(path, "[]"))
 }
 
 func join(path, key string) string {

@@ -7,7 +7,9 @@ import (
 
 const doc = "# Shapes\n\n<!-- shape: rec -->\n```json\n" +
 	`{"file": "a.png", "n": 3, "ok": true, "probs": [0.5], "top": [{"class": "Bag", "p": 0.9}], "any": null, "meta": {"x": "y"}}` +
-	"\n```\n\ntext\n\n<!-- shape: open open: meta optional: n,v.w -->\n```json\n" + `{"meta": {"x": 1}, "n": 1, "v": {"w": true, "u": 1}}` + "\n```\n"
+	"\n```\n\ntext\n\n<!-- shape: open open: meta optional: n,v.w -->\n```json\n" + `{"meta": {"x": 1}, "n": 1, "v": {"w": true, "u": 1}}` + "\n```\n" +
+	"\n<!-- shape: rows optional: rows[].why nullable: rows[].ok -->\n```json\n" + `{"rows": [{"ok": true, "why": "x"}]}` + "\n```\n" +
+	"\n<!-- shape: two -->\n```json\n" + `{"v": [{"n": 0}, {"s": "", "t": false}]}` + "\n```\n"
 
 // TestMatch: documents of the example's shape match; every kind of difference is found and
 // named by its path.
@@ -16,10 +18,10 @@ func TestMatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(shapes) != 2 {
-		t.Fatalf("%d shapes, want 2: %v", len(shapes), shapes)
+	if len(shapes) != 4 {
+		t.Fatalf("%d shapes, want 4: %v", len(shapes), shapes)
 	}
-	rec, open := shapes["rec"], shapes["open"]
+	rec, open, rows, two := shapes["rec"], shapes["open"], shapes["rows"], shapes["two"]
 	for _, c := range []struct {
 		shape Shape
 		doc   string
@@ -42,6 +44,14 @@ func TestMatch(t *testing.T) {
 		{open, `{"meta": {}, "n": 2, "v": {"w": false}}`, `v lacks the key "u"`},
 		{open, `{"meta": {}, "n": "2", "v": {"u": 1}}`, "n is string"},
 		{open, `{"meta": [], "v": {"u": 1}}`, "meta is array"},
+		{rows, `{"rows": [{"ok": true}, {"ok": false, "why": "y"}]}`, ""},
+		{rows, `{"rows": [{"why": "y"}]}`, `rows[0] lacks the key "ok"`},
+		{rows, `{"rows": [{"ok": true, "why": 1}]}`, "rows[0].why is number"},
+		{rows, `{"rows": [{"ok": null}, {"ok": false}]}`, ""},
+		{rows, `{"rows": [{"ok": true, "why": null}]}`, "rows[0].why is null"},
+		{two, `{"v": [{"n": 1}, {"s": "x", "t": true}, {"n": 2}]}`, ""},
+		{two, `{"v": [{"n": 1}, {"s": "x"}]}`, `v[1] lacks the key "n"`},
+		{two, `{"v": [{"n": 1, "s": "x"}]}`, `v[0] has the undocumented key "s"`},
 	} {
 		err := c.shape.Match([]byte(c.doc))
 		switch {
