@@ -10,13 +10,14 @@ import (
 
 	"github.com/fmkit/fmkit/internal/cli"
 	"github.com/fmkit/fmkit/internal/jsonshape"
+	"github.com/fmkit/fmkit/pkg/onnx"
 	fmrt "github.com/fmkit/fmkit/pkg/runtime"
 	"github.com/fmkit/fmkit/pkg/train"
 )
 
 // contractFixtures are the files the contract tests run on.
 type contractFixtures struct {
-	good, missing, fmk, garbage, unsupportedDir, mismatchDir, file, imagesDir string
+	good, missing, fmk, garbage, unsupportedDir, mismatchDir, wrongShapeDir, file, imagesDir string
 }
 
 func newContractFixtures(t *testing.T) contractFixtures {
@@ -55,6 +56,18 @@ func newContractFixtures(t *testing.T) contractFixtures {
 	}
 	b[len(b)-2] ^= 0x40
 	os.WriteFile(out0, b, 0o644)
+	// One that expects half the outputs per row: the model runs, and computes another shape.
+	f.wrongShapeDir = filepath.Join(dir, "wrong-shape")
+	copyDir(t, torchBook, f.wrongShapeDir)
+	out0 = filepath.Join(f.wrongShapeDir, "test_data_set_0", "output_0.pb")
+	want, err := onnx.ReadTensorFile(out0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := onnx.NewFloat(want.Name, []int64{want.Dims[0], want.Dims[1] / 2}, want.Float[:want.Len()/2])
+	if err := onnx.WriteTensorFile(out0, half); err != nil {
+		t.Fatal(err)
+	}
 	// Images for parity --images: two pictures and a file that is not one.
 	f.imagesDir = filepath.Join(dir, "photos")
 	os.Mkdir(f.imagesDir, 0o755)
@@ -116,6 +129,7 @@ func TestExitCodes(t *testing.T) {
 		{"verify", []string{"verify", "--engine", "native", filepath.Join(f.file, "nowhere")}, cli.ExitCannotRun, "could not be verified", false},
 		{"verify", []string{"verify", "--engine", "native", f.file}, cli.ExitCannotRun, "could not be verified", false},
 		{"verify", []string{"verify", "--engine", "native", f.mismatchDir, f.unsupportedDir}, cli.ExitCannotRun, "1 did not match", false},
+		{"verify", []string{"verify", "--engine", "native", f.wrongShapeDir}, cli.ExitFailed, "did not verify", false},
 		{"verify", []string{"verify", "--engine", "ort", "--ort-library", f.file, torchBook}, cli.ExitCannotRun, "a-file", false},
 
 		{"doctor", []string{"doctor", "--json"}, cli.ExitOK, "", false},
@@ -220,6 +234,7 @@ func TestJSONShapes(t *testing.T) {
 		{[]string{"parity", "--json", "--images", f.imagesDir}, []string{"parity-images"}},
 		{[]string{"parity", "--json", "--against", f.garbage, "--engine", "native"}, []string{"command-error"}},
 		{[]string{"verify", "--json", torchBook, f.mismatchDir, f.unsupportedDir, f.file}, []string{"verify", "verify", "input-error", "input-error"}},
+		{[]string{"verify", "--json", "--engine", "native", f.wrongShapeDir}, []string{"verify-mismatch"}},
 		{[]string{"doctor", "--json"}, []string{"doctor"}},
 		{[]string{"doctor", "--json", "--model", f.missing}, []string{"command-error"}},
 		{[]string{"--version", "--json"}, []string{"version"}},

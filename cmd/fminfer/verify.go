@@ -43,6 +43,9 @@ type verifyOutput struct {
 	MaxAbs diff    `json:"max_abs_diff"`
 	MaxRel diff    `json:"max_rel_diff"`
 	OK     bool    `json:"ok"`
+	// Reason says why the output was not compared element by element (another type or
+	// shape, or none given); absent for one that was.
+	Reason string `json:"reason,omitempty"`
 }
 
 // diff is a difference as JSON: a number, or null when it is infinite or NaN (a relative
@@ -62,7 +65,7 @@ const (
 	verifyUnreadable  = "unreadable"     // no such directory, not a directory, no model.onnx, unreadable files
 	verifyUnsupported = "unsupported"    // the model needs an ONNX feature the engine does not have
 	verifyRefused     = "refused"        // the model check refused it (a limit, external data)
-	verifyInvalid     = "invalid"        // a malformed model or tensor, outputs that do not match in shape
+	verifyInvalid     = "invalid"        // a malformed model or tensor
 	verifyInternal    = "internal_error" // a bug in fminfer
 )
 
@@ -171,7 +174,7 @@ cannot be loaded; 3 wins over 1.`)
 		for _, ds := range rep.DataSets {
 			d := verifyDataSet{Dir: ds.Dir, Outputs: []verifyOutput{}}
 			for _, o := range ds.Outputs {
-				d.Outputs = append(d.Outputs, verifyOutput{o.Index, o.Name, o.Dims, diff(o.MaxAbs), diff(o.MaxRel), o.OK})
+				d.Outputs = append(d.Outputs, verifyOutput{o.Index, o.Name, o.Dims, diff(o.MaxAbs), diff(o.MaxRel), o.OK, o.Reason})
 			}
 			res.DataSets = append(res.DataSets, d)
 		}
@@ -188,6 +191,10 @@ cannot be loaded; 3 wins over 1.`)
 		fmt.Fprintf(stdout, "%s: %s (%s; atol %.3g, rtol %.3g)\n", userpath.Show(dir), verdict, *engine, *atol, *rtol)
 		for _, ds := range rep.DataSets {
 			for _, o := range ds.Outputs {
+				if o.Reason != "" {
+					fmt.Fprintf(stdout, "  %s output %d %q %v: %s\n", userpath.Show(ds.Dir), o.Index, o.Name, o.Dims, userpath.Sanitize(o.Reason))
+					continue
+				}
 				fmt.Fprintf(stdout, "  %s output %d %q %v: max abs %.3g, max rel %.3g\n", userpath.Show(ds.Dir), o.Index, o.Name, o.Dims, o.MaxAbs, o.MaxRel)
 			}
 		}
