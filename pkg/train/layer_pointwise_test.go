@@ -81,3 +81,48 @@ func TestIndexMapLayersMatchNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestArithMatchesNaive checks Arith's Forward and Backward against arithNaive for every
+// operation, with one constant and with one per element: the outputs bit for bit (one
+// float32 operation each), the gradients within one rounding.
+func TestArithMatchesNaive(t *testing.T) {
+	in := Shape{2, 5}
+	r := NewRNG(8)
+	x := make([]float32, 3*in.Size())
+	for i := range x {
+		x[i] = float32(r.Uniform(-4, 4))
+	}
+	dy := randSlice(r, len(x))
+	vec := make([]float32, in.Size())
+	for i := range vec {
+		vec[i] = float32(r.Uniform(0.25, 3)) * float32(1-2*(i%2))
+	}
+	for op := ArithAdd; op <= ArithDiv; op++ {
+		for _, c := range [][]float32{{-1.7}, vec} {
+			l := buildLayer(t, &Arith{Op: op, C: c}, in, 1)
+			if l.TypeName() != op.String() || len(l.Params()) != 0 {
+				t.Errorf("%v: TypeName %q, %d params", op, l.TypeName(), len(l.Params()))
+			}
+			y := l.Forward(x, 3, true)
+			dx := l.Backward(dy, true)
+			for i, v := range x {
+				ci := c[0]
+				if len(c) > 1 {
+					ci = c[i%in.Size()]
+				}
+				wantY, d := arithNaive(op, v, ci)
+				if y[i] != wantY {
+					t.Errorf("%v(%v, %v) = %v, want %v", op, v, ci, y[i], wantY)
+				}
+				if wantDx := float64(dy[i]) * d; math.Abs(float64(dx[i])-wantDx) > 1e-6*math.Max(1, math.Abs(wantDx)) {
+					t.Errorf("%v'(%v, %v)*%v = %v, want %v", op, v, ci, dy[i], dx[i], wantDx)
+				}
+			}
+		}
+	}
+	for _, bad := range []*Arith{{Op: ArithMul, C: []float32{1, 2}}, {Op: ArithDiv, C: []float32{float32(math.Inf(1))}}, {Op: 9, C: []float32{1}}} {
+		if _, err := NewModel(in, bad); err == nil {
+			t.Errorf("%v with %v built", bad.Op, bad.C)
+		}
+	}
+}

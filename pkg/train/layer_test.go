@@ -160,6 +160,10 @@ func TestGradients(t *testing.T) {
 		{"pad edge", func() Layer { return &Pad{Pads: []int{0, 2, 1, 0, 1, 3}, Mode: FillEdge} }, Shape{2, 3, 4}},
 		{"transpose", func() Layer { return &Transpose{Perm: []int{1, 2, 0}} }, Shape{2, 3, 4}},
 		{"reshape", func() Layer { return &Reshape{To: Shape{4, 6}} }, Shape{2, 3, 4}},
+		{"arith add", func() Layer { return &Arith{Op: ArithAdd, C: []float32{0.5}} }, Shape{2, 3}},
+		{"arith rsub", func() Layer { return &Arith{Op: ArithRSub, C: randSlice(NewRNG(4), 6)} }, Shape{2, 3}},
+		{"arith mul", func() Layer { return &Arith{Op: ArithMul, C: randSlice(NewRNG(5), 6)} }, Shape{2, 3}},
+		{"arith div", func() Layer { return &Arith{Op: ArithDiv, C: []float32{0.8, -1.5, 2, 3, -0.7, 1.25}} }, Shape{3, 2}},
 		{"maxpool dilated", func() Layer {
 			return &MaxPool2D{KH: 2, KW: 3, Stride: [2]int{1, 2}, Dilation: [2]int{2, 2}, Pads: [4]int{1, 1, 0, 1}, Padding: PadExplicit}
 		}, Shape{2, 7, 8}},
