@@ -90,7 +90,8 @@ func ImportFile(path string) (*train.Model, *ModelInfo, error) {
 // x.view(x.size(0), -1)). The chain's nodes become layers: Conv (2-D, 1-D as 2-D, groups
 // as a dense convolution with block-diagonal weights) -> Conv2D; MaxPool, AveragePool and
 // their global forms -> MaxPool2D, AvgPool2D; BatchNormalization -> BatchNorm; Gemm,
-// MatMul and an Add folded into the bias -> Dense; Relu (fused where it can be), Sigmoid,
+// MatMul and an Add folded into the bias -> Dense; Add, Sub, Mul and Div with a constant
+// operand the same for every sample (in-graph normalisation) -> Arith; Relu (fused where it can be), Sigmoid,
 // Tanh, LeakyRelu, Elu, Clip -> their layers; Softmax and LogSoftmax over each sample or
 // rows of the last axis; Pad -> nothing (all-zero pads), the next Conv's or AveragePool's
 // pads, or a Pad layer; Flatten, Reshape, Unsqueeze, Squeeze and Transpose keeping the
@@ -584,7 +585,7 @@ func (im *importer) chain(n onnx.Node, at int) error {
 	b := n.Base()
 	rank := len(im.shape) + 1
 	x := im.full()
-	if _, add := n.(*onnx.Add); !add && at != 0 {
+	if _, add := n.(*onnx.Add); !add && at != 0 && !isArith(n) {
 		return b.Unsupported("input "+strconv.Itoa(at), "the chain's value is input %d of %s: the native engine needs it as input 0, with constant weights", at, b.Op)
 	}
 	switch n := n.(type) {
@@ -617,7 +618,15 @@ func (im *importer) chain(n onnx.Node, at int) error {
 			cc.Dims = dims
 			c = &cc
 		}
-		return im.foldAdd(b, c, other)
+		err = im.foldAdd(b, c, other)
+		var ue *onnx.UnsupportedError
+		if errors.As(err, &ue) {
+			// Nothing to fold into: an Add layer of its own.
+			return im.chainArith(b, c, train.ArithAdd, x)
+		}
+		return err
+	case *onnx.Arith:
+		return im.chainArithNode(n, b, at, x)
 	case *onnx.Relu:
 		im.add(&train.ReLU{}, b, im.shape, false)
 	case *onnx.Sigmoid:
@@ -1219,6 +1228,95 @@ func (im *importer) chainReshape(n *onnx.Reshape, b *onnx.NodeBase, at, rank int
 	default:
 		im.add(&train.Reshape{To: out}, b, out, false)
 	}
+	return nil
+}
+
+// isArith reports whether n is a Sub, Mul or Div.
+func isArith(n onnx.Node) bool {
+	_, ok := n.(*onnx.Arith)
+	return ok
+}
+
+// chainArithNode is the Sub, Mul and Div lowering: an Arith layer with the other operand,
+// which must be constant. The chain's value may be either operand, except a divisor.
+func (im *importer) chainArithNode(n *onnx.Arith, b *onnx.NodeBase, at int, x []int64) error {
+	other := 1 - at
+	c, err := im.weights(b, other, "operand")
+	if err != nil {
+		return err
+	}
+	if n.Legacy {
+		if other != 1 {
+			return b.Unsupported("input 0", "the constant is A of a legacy (opset < 7) %s: the native engine takes a constant B", n.Op)
+		}
+		dims, err := n.Operand1Shape(x, c.Dims)
+		if err != nil {
+			return err
+		}
+		cc := *c
+		cc.Dims = dims
+		c = &cc
+	}
+	var op train.ArithOp
+	switch {
+	case n.Op == "Sub" && at == 0:
+		op = train.ArithSub
+	case n.Op == "Sub":
+		op = train.ArithRSub
+	case n.Op == "Mul":
+		op = train.ArithMul
+	case n.Op == "Div" && at == 0:
+		op = train.ArithDiv
+	default:
+		return b.Unsupported("input 1", "the chain's value is the divisor: the native engine divides by a constant only")
+	}
+	return im.chainArith(b, c, op, x)
+}
+
+// chainArith adds an Arith layer computing the chain's value op c, c broadcast to one
+// sample (the same for every sample: its batch axis, if it has one, is 1), with one value
+// when c is a single one.
+func (im *importer) chainArith(b *onnx.NodeBase, c *onnx.Tensor, op train.ArithOp, x []int64) error {
+	at := "input 1"
+	if op == train.ArithRSub {
+		at = "input 0"
+	}
+	out, err := onnx.BroadcastShapes(x, c.Dims)
+	if err != nil {
+		return b.Errorf(at, "%v", err)
+	}
+	if !slices.Equal(out, x) {
+		return b.Unsupported(at, "the constant %v broadcasts the value %v to %v: the native engine keeps the value's shape", c.Dims, x, out)
+	}
+	if len(c.Dims) == len(x) && c.Dims[0] != 1 {
+		return b.Unsupported(at, "the constant %v differs across the batch: the native engine applies one constant to every sample", c.Dims)
+	}
+	var vals []float32
+	if len(c.Float) == 1 {
+		vals = []float32{c.Float[0]}
+	} else {
+		// Expand c over one sample: index (0, i1, ..., ik) of the value.
+		sample := append([]int64{1}, shapeInt64(im.shape)...)
+		vals = make([]float32, im.shape.Size())
+		idx := make([]int64, len(sample))
+		for i := range vals {
+			r := int64(i)
+			for d := len(sample) - 1; d >= 0; d-- {
+				idx[d] = r % sample[d]
+				r /= sample[d]
+			}
+			off, shift := int64(0), len(idx)-len(c.Dims)
+			for d, n := range c.Dims {
+				j := idx[shift+d]
+				if n == 1 {
+					j = 0
+				}
+				off = off*n + j
+			}
+			vals[i] = c.Float[off]
+		}
+	}
+	im.add(&train.Arith{Op: op, C: vals}, b, im.shape, false)
 	return nil
 }
 
