@@ -35,6 +35,8 @@ var opTable = []struct {
 	{"AveragePool", lowerAveragePool, []int64{1, 7, 10, 11}, "kernel_shape, strides, pads, auto_pad, count_include_pad (7), ceil_mode (10)"},
 	{"GlobalAveragePool", lowerGlobalAveragePool, []int64{1}, "-"},
 	{"GlobalMaxPool", lowerGlobalMaxPool, []int64{1}, "-"},
+	{"ReduceMean", lowerReduce("ReduceMean"), []int64{1, 11, 13, 18}, "axes (attribute before 18, a constant input from 18), keepdims, noop_with_empty_axes (18); FLOAT"},
+	{"ReduceMax", lowerReduce("ReduceMax"), []int64{1, 11, 12, 13, 18}, "axes (attribute before 18, a constant input from 18), keepdims, noop_with_empty_axes (18); FLOAT"},
 	{"BatchNormalization", lowerBatchNorm, []int64{1, 6, 7, 9, 14, 15}, "epsilon, momentum (ignored), is_test=1 (before 7), spatial=1 (before 9), training_mode=0 (14); inference only: no running-statistics outputs"},
 	{"Gemm", lowerGemm, []int64{1, 6, 7, 9, 11, 13}, "alpha, beta, transA, transB, broadcast (before 7); C optional from 11"},
 	{"MatMul", lowerMatMul, []int64{1, 9, 13}, "-"},

@@ -89,7 +89,7 @@ func ImportFile(path string) (*train.Model, *ModelInfo, error) {
 // symbolic batch (Shape -> Gather -> Unsqueeze -> Concat -> Reshape, PyTorch's
 // x.view(x.size(0), -1)). The chain's nodes become layers: Conv (2-D, 1-D as 2-D, groups
 // as a dense convolution with block-diagonal weights) -> Conv2D; MaxPool, AveragePool and
-// their global forms -> MaxPool2D, AvgPool2D; BatchNormalization -> BatchNorm; Gemm,
+// their global forms, and ReduceMax and ReduceMean over the spatial axes -> MaxPool2D, AvgPool2D; BatchNormalization -> BatchNorm; Gemm,
 // MatMul and an Add folded into the bias -> Dense; Add, Sub, Mul and Div with a constant
 // operand the same for every sample (in-graph normalisation) -> Arith; Relu (fused where it can be), Sigmoid,
 // Tanh, LeakyRelu, Elu, Clip -> their layers; Softmax and LogSoftmax over each sample or
@@ -653,6 +653,8 @@ func (im *importer) chain(n onnx.Node, at int) error {
 		return im.chainPad(n, b, rank, x)
 	case *onnx.GlobalAveragePool, *onnx.GlobalMaxPool:
 		return im.chainGlobalPool(n, b, rank, x)
+	case *onnx.Reduce:
+		return im.chainReduce(n, b, rank, x)
 	case *onnx.Identity:
 	case *onnx.Dropout:
 		im.add(&train.Dropout{Rate: float64(n.Ratio)}, b, im.shape, false)
@@ -1179,6 +1181,42 @@ func (im *importer) chainGlobalPool(n onnx.Node, b *onnx.NodeBase, rank int, x [
 		l = &train.MaxPool2D{KH: kh, KW: kw, Stride: [2]int{1, 1}, Padding: train.PadExplicit}
 	}
 	im.add(l, b, train.Shape{im.shape[0], 1, 1}, false)
+	return nil
+}
+
+// chainReduce is the ReduceMean and ReduceMax lowering: over the spatial axes of
+// (N, C, H, W) or (N, C, L), pooling over the whole plane (as GlobalAveragePool and
+// GlobalMaxPool), then a Reshape when keepdims drops the axes.
+func (im *importer) chainReduce(n *onnx.Reduce, b *onnx.NodeBase, rank int, x []int64) error {
+	outT, err := onnx.InferNode(n, []onnx.TensorType{{DataType: onnx.Float, Shape: x}}, noValue)
+	if err != nil {
+		return err
+	}
+	axes, _ := n.Reduced(rank)
+	if axes == nil {
+		return nil // noop_with_empty_axes: the identity
+	}
+	spatial := make([]int, 0, rank-2)
+	for i := 2; i < rank; i++ {
+		spatial = append(spatial, i)
+	}
+	if (rank != 3 && rank != 4) || !slices.Equal(axes, spatial) {
+		return b.Unsupported("axes", "%s over axes %v of a rank-%d value: the native engine reduces the spatial axes of (N, C, H, W) or (N, C, L) only", n.Op, axes, rank)
+	}
+	c, kh, kw := im.shape[0], 1, im.shape[len(im.shape)-1]
+	if rank == 4 {
+		kh = im.shape[1]
+	} else {
+		im.add(&train.Reshape{To: train.Shape{c, 1, kw}}, b, train.Shape{c, 1, kw}, false)
+	}
+	var l train.Layer = &train.AvgPool2D{KH: kh, KW: kw, Stride: [2]int{1, 1}, Padding: train.PadExplicit}
+	if n.Op == "ReduceMax" {
+		l = &train.MaxPool2D{KH: kh, KW: kw, Stride: [2]int{1, 1}, Padding: train.PadExplicit}
+	}
+	im.add(l, b, train.Shape{c, 1, 1}, false)
+	if out := toShape(outT[0].Shape[1:]); !slices.Equal(out, im.shape) {
+		im.add(&train.Reshape{To: out}, b, out, false)
+	}
 	return nil
 }
 

@@ -15,6 +15,8 @@ var nativeSupport = map[string]string{
 	"AveragePool":        "AvgPool2D (2-D and 1-D; pads smaller than the window)",
 	"GlobalAveragePool":  "AvgPool2D over the whole plane (N, C, H, W)",
 	"GlobalMaxPool":      "MaxPool2D over the whole plane (N, C, H, W)",
+	"ReduceMean":         "AvgPool2D over the whole plane, the spatial axes of (N, C, H, W) or (N, C, L) only",
+	"ReduceMax":          "MaxPool2D over the whole plane, the spatial axes of (N, C, H, W) or (N, C, L) only",
 	"BatchNormalization": "BatchNorm over (N, C, ...), constant statistics",
 	"Gemm":               "Dense (alpha, beta and transB folded into the weights; not transA)",
 	"MatMul":             "Dense, with a constant 2-D right operand",
