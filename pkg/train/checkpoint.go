@@ -168,10 +168,16 @@ func (c *Checkpoint) WriteTo(w io.Writer) (int64, error) {
 	if err := c.validate(); err != nil {
 		return 0, err
 	}
-	meta, err := json.Marshal(ckptMeta{Epoch: c.Epoch, Step: c.Step, RNG: c.RNG, Arch: c.Arch, Config: c.Config, Extra: c.Extra})
-	if err != nil {
+	// Without HTML escaping: json.Marshal would rewrite a '<', '>' or '&' inside Config
+	// (kept as raw JSON) as \u003c..., so a decoded checkpoint would not re-encode to the
+	// same Config. The metadata is never embedded in HTML.
+	var mb bytes.Buffer
+	enc := json.NewEncoder(&mb)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ckptMeta{Epoch: c.Epoch, Step: c.Step, RNG: c.RNG, Arch: c.Arch, Config: c.Config, Extra: c.Extra}); err != nil {
 		return 0, fmt.Errorf("train: checkpoint metadata: %w", err)
 	}
+	meta := bytes.TrimSuffix(mb.Bytes(), []byte("\n"))
 	var table []byte
 	var offset uint64
 	for _, t := range c.Tensors {
