@@ -144,7 +144,6 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if o.batch < 1 {
 		return cli.Usage(fmt.Errorf("--batch must be at least 1, got %d", o.batch))
 	}
-	pol := o.polarity
 	if fs.NArg() == 0 {
 		return cli.Usage(errors.New("no images given (pass files, a directory, or - for standard input)"))
 	}
@@ -190,7 +189,7 @@ func runClassify(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	for i, in := range inputs {
 		r := &result{File: in}
 		results[i] = r
-		pre, err := preprocess(in, stdin, pol, o.explain != "")
+		pre, err := preprocess(in, stdin, o.polarity, o.explain != "")
 		if err != nil {
 			r.fail(inputErrorKind(err), err.Error())
 			continue

@@ -248,7 +248,6 @@ Examples:
 	if o.limit < 0 {
 		return cli.Usage(fmt.Errorf("--limit must be 0 (all) or positive, got %d", o.limit))
 	}
-	pol := o.polarity
 	if o.images == "-" {
 		return cli.Usage(errors.New("--images needs a directory or an image file, not standard input"))
 	}
@@ -262,7 +261,7 @@ Examples:
 	n := 0
 	if o.images != "" {
 		r.Inputs = o.images
-		if x, n, r.Failed, err = parityImages(o.images, o.recursive, pol, o.limit, stderr); err != nil {
+		if x, n, r.Failed, err = parityImages(o.images, o.recursive, o.polarity, o.limit, stderr); err != nil {
 			return err
 		}
 	} else {

@@ -77,6 +77,14 @@ func (n *Add) infer(in []TensorType, value func(string) *Tensor) ([]TensorType, 
 	if err := wantType(b, in, 1, Float, 0, -1); err != nil {
 		return nil, err
 	}
+	return n.inferBroadcast(in, Float)
+}
+
+// inferBroadcast is the shape rule Add, Sub, Mul and Div share, for inputs of type dt
+// already checked: the broadcast of A and B (B aligned at Axis before opset 7, when only
+// B may repeat).
+func (n *Add) inferBroadcast(in []TensorType, dt DataType) ([]TensorType, error) {
+	b := &n.NodeBase
 	bs, err := n.Operand1Shape(in[0].Shape, in[1].Shape)
 	if err != nil {
 		return nil, err
@@ -88,7 +96,7 @@ func (n *Add) infer(in []TensorType, value func(string) *Tensor) ([]TensorType, 
 	if n.Legacy && !slices.Equal(out, in[0].Shape) {
 		return nil, b.Errorf("inputs", "B %v broadcasts A %v: before opset 7 only B repeats", in[1].Shape, in[0].Shape)
 	}
-	return []TensorType{{Float, out}}, nil
+	return []TensorType{{dt, out}}, nil
 }
 
 func (n *Add) eval(in []*Tensor, types []TensorType) ([]*Tensor, error) {

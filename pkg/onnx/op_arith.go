@@ -3,7 +3,6 @@ package onnx
 import (
 	"fmt"
 	"math"
-	"slices"
 )
 
 // Sub, Mul and Div (ONNX Operators.md): the IR type, attribute checks, shape rule and
@@ -31,9 +30,6 @@ func lowerArith(op string) lowerFunc {
 	}
 }
 
-// Base returns the fields every node has.
-func (n *Arith) Base() *NodeBase { return &n.NodeBase }
-
 func (n *Arith) infer(in []TensorType, value func(string) *Tensor) ([]TensorType, error) {
 	b := &n.NodeBase
 	dt := in[0].DataType
@@ -43,18 +39,7 @@ func (n *Arith) infer(in []TensorType, value func(string) *Tensor) ([]TensorType
 	if in[1].DataType != dt {
 		return nil, b.Errorf("input 1", "type %s, want %s like input 0", in[1].DataType, dt)
 	}
-	bs, err := n.Operand1Shape(in[0].Shape, in[1].Shape)
-	if err != nil {
-		return nil, err
-	}
-	out, err := BroadcastShapes(in[0].Shape, bs)
-	if err != nil {
-		return nil, b.Errorf("inputs", "%v", err)
-	}
-	if n.Legacy && !slices.Equal(out, in[0].Shape) {
-		return nil, b.Errorf("inputs", "B %v broadcasts A %v: before opset 7 only B repeats", in[1].Shape, in[0].Shape)
-	}
-	return []TensorType{{dt, out}}, nil
+	return n.inferBroadcast(in, dt)
 }
 
 func (n *Arith) eval(in []*Tensor, types []TensorType) ([]*Tensor, error) {

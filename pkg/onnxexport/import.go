@@ -585,8 +585,12 @@ func (im *importer) chain(n onnx.Node, at int) error {
 	b := n.Base()
 	rank := len(im.shape) + 1
 	x := im.full()
-	if _, add := n.(*onnx.Add); !add && at != 0 && !isArith(n) {
-		return b.Unsupported("input "+strconv.Itoa(at), "the chain's value is input %d of %s: the native engine needs it as input 0, with constant weights", at, b.Op)
+	switch n.(type) {
+	case *onnx.Add, *onnx.Arith: // the chain's value may be either operand
+	default:
+		if at != 0 {
+			return b.Unsupported("input "+strconv.Itoa(at), "the chain's value is input %d of %s: the native engine needs it as input 0, with constant weights", at, b.Op)
+		}
 	}
 	switch n := n.(type) {
 	case *onnx.Conv:
@@ -601,22 +605,9 @@ func (im *importer) chain(n onnx.Node, at int) error {
 		return im.chainMatMul(n, b, at, rank, x)
 	case *onnx.Add:
 		other := 1 - at
-		c, err := im.weights(b, other, "addend")
+		c, err := im.constOperand(n, b, other, "addend", x)
 		if err != nil {
 			return err
-		}
-		if n.Legacy {
-			// Before opset 7 only B (input 1) broadcasts, aligned at the axis attribute.
-			if other != 1 {
-				return b.Unsupported("input 0", "the constant is A of a legacy (opset < 7) Add: the native engine folds a constant B")
-			}
-			dims, err := n.Operand1Shape(x, c.Dims)
-			if err != nil {
-				return err
-			}
-			cc := *c
-			cc.Dims = dims
-			c = &cc
 		}
 		err = im.foldAdd(b, c, other)
 		var ue *onnx.UnsupportedError
@@ -1269,31 +1260,32 @@ func (im *importer) chainReshape(n *onnx.Reshape, b *onnx.NodeBase, at, rank int
 	return nil
 }
 
-// isArith reports whether n is a Sub, Mul or Div.
-func isArith(n onnx.Node) bool {
-	_, ok := n.(*onnx.Arith)
-	return ok
+// constOperand returns the constant operand (input other) of an Add, Sub, Mul or Div whose
+// other input is the chain's value x, with the dims numpy broadcasting gives it: before
+// opset 7 only B (input 1) broadcasts, aligned at the axis attribute.
+func (im *importer) constOperand(n *onnx.Add, b *onnx.NodeBase, other int, what string, x []int64) (*onnx.Tensor, error) {
+	c, err := im.weights(b, other, what)
+	if err != nil || !n.Legacy {
+		return c, err
+	}
+	if other != 1 {
+		return nil, b.Unsupported("input 0", "the constant is A of a legacy (opset < 7) %s: the native engine takes a constant B", b.Op)
+	}
+	dims, err := n.Operand1Shape(x, c.Dims)
+	if err != nil {
+		return nil, err
+	}
+	cc := *c
+	cc.Dims = dims
+	return &cc, nil
 }
 
 // chainArithNode is the Sub, Mul and Div lowering: an Arith layer with the other operand,
 // which must be constant. The chain's value may be either operand, except a divisor.
 func (im *importer) chainArithNode(n *onnx.Arith, b *onnx.NodeBase, at int, x []int64) error {
-	other := 1 - at
-	c, err := im.weights(b, other, "operand")
+	c, err := im.constOperand(&n.Add, b, 1-at, "operand", x)
 	if err != nil {
 		return err
-	}
-	if n.Legacy {
-		if other != 1 {
-			return b.Unsupported("input 0", "the constant is A of a legacy (opset < 7) %s: the native engine takes a constant B", n.Op)
-		}
-		dims, err := n.Operand1Shape(x, c.Dims)
-		if err != nil {
-			return err
-		}
-		cc := *c
-		cc.Dims = dims
-		c = &cc
 	}
 	var op train.ArithOp
 	switch {
